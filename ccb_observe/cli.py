@@ -1,0 +1,98 @@
+"""The `ccb-observe` command. Exit codes: 0 ok, 1 a check failed, 2 bad input or missing tool."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from .compile import compile_all
+from .errors import CcbObserveError, DefinitionError, ToolMissing
+from .loader import load_systems
+from .output import Output, stale_files, write_tree
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+definitions_option = click.option(
+    "--definitions", "-d", default="definitions", show_default=True,
+    help="Directory of definition modules, a .py file, or a dotted module path.",
+)
+output_option = click.option(
+    "--output", "-o", default="generated", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Directory the generated files live in.",
+)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"ccb-observe: {message}", err=True)
+    sys.exit(code)
+
+
+def build(definitions: str) -> Output:
+    """Definitions -> every generated file, or exit 2 naming what is wrong."""
+    try:
+        return compile_all(load_systems(definitions))
+    except DefinitionError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    except CcbObserveError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+
+
+@click.group()
+@click.version_option(package_name="ccb-observe")
+def main() -> None:
+    """Observability as code: compile definitions into Prometheus, Alertmanager, Grafana and fluentd files."""
+
+
+@main.command()
+@definitions_option
+@output_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are stale.")
+def generate(definitions: str, output: Path, check: bool) -> None:
+    """Compile the definitions into OUTPUT (atomically: all files or none)."""
+    files = build(definitions)
+    stale = stale_files(files, output)
+    if check:
+        if stale:
+            click.echo(f"{len(stale)} generated file(s) out of date with {definitions} (run `make generate`):", err=True)
+            for name in stale:
+                click.echo(f"  {output / name}", err=True)
+            sys.exit(EXIT_FAILED)
+        click.echo(f"{len(files)} generated files up to date")
+        return
+    if not stale:
+        click.echo(f"{len(files)} files in {output}, unchanged")
+        return
+    try:
+        write_tree(files, output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc}", EXIT_BAD_INPUT)
+    click.echo(f"wrote {len(files)} files to {output} ({len(stale)} changed)")
+
+
+@main.command(name="list")
+@definitions_option
+def list_(definitions: str) -> None:
+    """List the systems, SLOs, KPIs and alerts the definitions declare."""
+    try:
+        systems = load_systems(definitions)
+    except DefinitionError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    from .compile.rules import burn_alert_name
+
+    for system in systems:
+        click.echo(f"system {system.name} (service {system.service})")
+        for slo in system.slos:
+            factors = ", ".join(f"{t.name} {t.burn_factor(slo.period)}x/{t.long_window}+{t.short_window}" for t in slo.tiers)
+            click.echo(f"  SLO {slo.name}: {slo.objective}% over {slo.period} -> {burn_alert_name(slo)} [{factors}]")
+        for kpi in system.kpis:
+            click.echo(f"  KPI {kpi.name}: {kpi.series} {kpi.target or '(trend)'}")
+        for alert in system.alerts:
+            click.echo(f"  alert {alert.name}: {alert.severity}/{alert.priority}")
+
+
+def tool_missing(exc: ToolMissing) -> NoReturn:
+    fail(str(exc), EXIT_BAD_INPUT)

@@ -1,0 +1,222 @@
+"""Prometheus recording and alerting rules: SLO burn-rate machinery, KPIs, threshold alerts.
+
+Per SLO three groups:
+  <slo>-events   at the base interval: bad and total events over the last 5m (one series each);
+  <slo>-buckets  every 5m: those summed over 5m, so that windows of a day or more read a tenth
+                 of the samples while every minute keeps the same weight;
+  <slo>          error ratios per window (short windows straight from the counters, long ones from
+                 the buckets), burn rates, SLI and budget over the period, and the tier alerts.
+Every ratio has its denominator guarded (`> 0`): no traffic is no data, never NaN or Inf.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .. import naming
+from .. import promql as q
+from ..durations import Duration
+from ..model import SLO, System
+from ..model.alerts import Alert
+from ..model.slo import BurnRateTier, RawIndicator
+from ..output import Output, to_yaml
+from ..promql import Expr, Selector
+from ..templates import go_string, literal, source
+
+Rule = dict[str, Any]
+Group = dict[str, Any]
+RULES_DIR = "prometheus/rules"
+
+
+def rule_files(system: System) -> dict[str, list[Group]]:
+    """Rule file name (under prometheus/rules/) -> its groups."""
+    files: dict[str, list[Group]] = {}
+    for slo in system.slos:
+        files[f"slo-{slo.name}.rules.yml"] = slo_groups(system, slo)
+    if system.kpis:
+        files["kpis.rules.yml"] = [kpi_group(system)]
+    if system.alerts:
+        files["alerts.rules.yml"] = [alert_group(system)]
+    return files
+
+
+def compile(system: System) -> Output:
+    return {f"{RULES_DIR}/{name}": to_yaml({"groups": groups}) for name, groups in rule_files(system).items()}
+
+
+# ---------------------------------------------------------------- SLOs
+
+
+def identity(system: System, slo: SLO) -> dict[str, str]:
+    labels = {"slo": slo.name, "service": slo.service or system.service}
+    if slo.team:
+        labels["team"] = slo.team
+    return labels
+
+
+def _own(name: str, slo: SLO) -> Selector:
+    """A series this SLO's rules record (`slo` names it; `service` keeps systems apart)."""
+    return q.selector(name, slo=slo.name, service=slo.service or "")
+
+
+def _record(name: str, expr: Expr, labels: dict[str, str]) -> Rule:
+    return {"record": name, "expr": expr.render(), "labels": dict(labels)}
+
+
+def slo_groups(system: System, slo: SLO) -> list[Group]:
+    labels = identity(system, slo)
+    fine = naming.FINE_WINDOW
+    events = {
+        "name": f"slo-{slo.name}-events",
+        "rules": [
+            _record(naming.BAD_FINE, slo.indicator.bad_events(fine), labels),
+            _record(naming.TOTAL_FINE, slo.indicator.total_events(fine), labels),
+        ],
+    }
+    buckets = {
+        "name": f"slo-{slo.name}-buckets",
+        "interval": str(fine),
+        "rules": [
+            _record(naming.BAD_BUCKET, q.sum_over_time(_own(naming.BAD_FINE, slo).over(fine)), labels),
+            _record(naming.TOTAL_BUCKET, q.sum_over_time(_own(naming.TOTAL_FINE, slo).over(fine)), labels),
+        ],
+    }
+    rules: list[Rule] = [_record(naming.error_ratio(w), error_ratio_expr(slo, w), labels) for w in slo.windows()]
+    budget = q.Number(slo.error_budget)
+    rules += [_record(naming.burn_rate(w), _own(naming.error_ratio(w), slo) / budget, labels) for w in slo.windows()]
+    period_ratio = _own(naming.error_ratio(slo.period), slo)
+    rules += [
+        _record(naming.SLI_PERIOD, 1 - period_ratio, labels),
+        _record(naming.BUDGET_REMAINING, 1 - period_ratio / budget, labels),
+        _record(naming.OBJECTIVE, q.vector(slo.objective_ratio), labels),
+        _record(naming.INFO, q.vector(1), {**labels, **info_labels(slo)}),
+    ]
+    rules += [burn_rate_alert(system, slo, t) for t in slo.tiers]
+    return [events, buckets, {"name": f"slo-{slo.name}", "rules": rules}]
+
+
+def info_labels(slo: SLO) -> dict[str, str]:
+    return {
+        "objective": q.format_number(slo.objective),
+        "period": str(slo.period),
+        "indicator": type(slo.indicator).__name__.removesuffix("Indicator").lower(),
+        "description": slo.description,
+    }
+
+
+def error_ratio_expr(slo: SLO, window: Duration) -> Expr:
+    """Bad events / total events over `window`, event-weighted, no data when there was no traffic."""
+    if window == naming.FINE_WINDOW:
+        return q.ratio(_own(naming.BAD_FINE, slo), _own(naming.TOTAL_FINE, slo))
+    if window >= naming.LONG_WINDOW:
+        bad, total = naming.BAD_BUCKET, naming.TOTAL_BUCKET
+    elif isinstance(slo.indicator, RawIndicator):
+        bad, total = naming.BAD_FINE, naming.TOTAL_FINE  # raw PromQL counts over 5m only: sum those
+    else:
+        # Short windows straight from the counters: exact, and an outage shows at once.
+        return q.ratio(slo.indicator.bad_events(window), slo.indicator.total_events(window))
+    return q.ratio(q.sum_over_time(_own(bad, slo).over(window)), q.sum_over_time(_own(total, slo).over(window)))
+
+
+def burn_rate_alert(system: System, slo: SLO, tier: BurnRateTier) -> Rule:
+    factor = tier.burn_factor(slo.period)
+    long_burn = _own(naming.burn_rate(tier.long_window), slo).gt(q.Number(factor))
+    short_burn = _own(naming.burn_rate(tier.short_window), slo).gt(q.Number(factor))
+    expr: Expr = long_burn.and_(short_burn)
+    if slo.min_events is not None:
+        # Events in the long window, from the 5m counts: their mean times the 5m periods it holds.
+        periods = tier.long_window.seconds // naming.FINE_WINDOW.seconds
+        seen = q.avg_over_time(_own(naming.TOTAL_FINE, slo).over(tier.long_window)) * periods
+        expr = expr.and_(seen.ge(slo.min_events))
+    rule: Rule = {"alert": burn_alert_name(slo), "expr": expr.render()}
+    if tier.for_ is not None:
+        rule["for"] = str(tier.for_)
+    rule["labels"] = {**identity(system, slo), **tier_labels(tier)}
+    rule["annotations"] = burn_annotations(slo, tier, factor)
+    return rule
+
+
+def burn_alert_name(slo: SLO) -> str:
+    return f"{naming.camel(slo.name)}BudgetBurn"
+
+
+def tier_labels(tier: BurnRateTier) -> dict[str, str]:
+    return {
+        "severity": tier.severity,
+        "priority": tier.priority,
+        "burn_tier": tier.name,
+        "long_window": str(tier.long_window),
+        "short_window": str(tier.short_window),
+    }
+
+
+def budget_remaining_query(slo: SLO) -> Expr:
+    """What the alert text reports as budget left: 0 once overspent."""
+    return q.clamp_min(_own(naming.BUDGET_REMAINING, slo), 0)
+
+
+def burn_annotations(slo: SLO, tier: BurnRateTier, factor: Decimal) -> dict[str, str]:
+    rate = q.format_number(factor)
+    lasts = human_duration(Duration(int(slo.period.seconds / factor)))
+    budget_left = (
+        "{{ with query " + go_string(budget_remaining_query(slo).render()) + " }}"
+        "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}"
+    )
+    annotations = {
+        "summary": literal(f"{slo.name}: error budget burning over {rate}x the sustainable rate ({tier.long_window} and {tier.short_window} windows)"),
+        "description": (
+            literal(
+                f"{slo.description}. Objective {q.format_number(slo.objective)}% over {slo.period}. "
+                f"Both the last {tier.long_window} and the last {tier.short_window} spent the error budget more than "
+                f"{rate} times faster than the objective allows; at that pace the whole {slo.period} budget lasts {lasts}. "
+                "Error budget left: "
+            )
+            + budget_left
+            + "."
+        ),
+    }
+    if slo.runbook_url:
+        annotations["runbook_url"] = literal(slo.runbook_url)
+    if slo.dashboard_url:
+        annotations["dashboard_url"] = literal(slo.dashboard_url)
+    return annotations
+
+
+def human_duration(d: Duration) -> str:
+    days, rest = divmod(d.seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    return " ".join(parts[:2]) or "under a minute"
+
+
+# ---------------------------------------------------------------- KPIs and threshold alerts
+
+
+def kpi_group(system: System) -> Group:
+    rules = [
+        _record(kpi.series, q.finite(kpi.query), {"kpi": kpi.name, "service": system.service})
+        for kpi in system.kpis
+    ]
+    return {"name": f"{system.name}-kpis", "rules": rules}
+
+
+def alert_group(system: System) -> Group:
+    return {"name": f"{system.name}-alerts", "rules": [threshold_alert(system, a) for a in system.alerts]}
+
+
+def threshold_alert(system: System, alert: Alert) -> Rule:
+    rule: Rule = {"alert": alert.name, "expr": alert.expr.render()}
+    if alert.for_ is not None:
+        rule["for"] = str(alert.for_)
+    labels = {"service": alert.service or system.service, "severity": alert.severity, "priority": alert.priority}
+    if alert.team:
+        labels["team"] = alert.team
+    labels.update(dict(alert.labels))
+    rule["labels"] = labels
+    annotations = {"summary": source(alert.summary), "description": source(alert.description)}
+    if alert.runbook_url:
+        annotations["runbook_url"] = literal(alert.runbook_url)
+    rule["annotations"] = annotations
+    return rule

@@ -1,0 +1,53 @@
+"""Go template text for Prometheus annotations (and Alertmanager messages).
+
+Plain `str` given by a user is literal text: it is escaped so that `{{` cannot start an action.
+`GoTemplate` marks text the user means as a template (`{{ $value | humanizePercentage }}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True)
+class GoTemplate:
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.text.count("{{") != self.text.count("}}"):
+            raise ValueError(f"unbalanced template delimiters in {self.text!r}")
+
+
+Text = Union[str, GoTemplate]
+
+
+def template(text: str) -> GoTemplate:
+    return GoTemplate(text)
+
+
+def literal(text: str) -> str:
+    """Template source that renders exactly `text`."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def go_string(text: str) -> str:
+    """A Go double-quoted string literal (for arguments inside template actions)."""
+    out = []
+    for ch in text:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def source(text: Text) -> str:
+    """Template source for either kind of text."""
+    return text.text if isinstance(text, GoTemplate) else literal(text)

@@ -1,0 +1,1 @@
+"""Validation of generated files with the real tools and our own lints."""
