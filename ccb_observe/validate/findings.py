@@ -1,0 +1,28 @@
+"""What a check reports: one finding per problem, naming the file and line and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    line: int
+    check: str  # e.g. "promtool", "amtool", "lint/rate-over-gauge"
+    message: str
+    fix: str = ""
+    level: Level = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        fix = f" (fix: {self.fix})" if self.fix else ""
+        return f"{where}: {self.level}: [{self.check}] {self.message}{fix}"
+
+
+# A check reads one system's generated folder (generated/<system>/) and reports what is wrong.
+Check = Callable[[Path], list[Finding]]
