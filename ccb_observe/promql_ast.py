@@ -34,7 +34,7 @@ class PromQLSyntaxError(ValueError):
     pass
 
 
-def parse(text: str) -> object:
+def parse(text: str) -> promql_parser.Expr:
     try:
         return promql_parser.parse(text)
     except Exception as exc:

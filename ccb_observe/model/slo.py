@@ -189,10 +189,10 @@ class BurnRateTier:
             raise DefinitionError(where, what, f"severity is one of {', '.join(SEVERITIES)}")
         if self.priority not in PRIORITIES:
             raise DefinitionError(where, what, f"priority is one of {', '.join(PRIORITIES)}")
-        if not self.short_window < self.long_window:  # type: ignore[operator]
+        if not self.short_window < self.long_window:
             raise DefinitionError(where, what, "the short window must be shorter than the long window")
         for window in (self.long_window, self.short_window):
-            if window.seconds % FINE_WINDOW.seconds:  # type: ignore[union-attr]
+            if window.seconds % FINE_WINDOW.seconds:
                 raise DefinitionError(where, what, f"windows are multiples of {FINE_WINDOW} (got {window})")
 
     def burn_factor(self, period: Duration) -> Decimal:

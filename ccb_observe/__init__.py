@@ -1,0 +1,67 @@
+"""ccb_observe: observability as code.
+
+Declare a system once — its metric catalog, SLOs, KPIs and alerts — and compile it into the files
+the monitoring stack reads::
+
+    from ccb_observe import SLO, RatioIndicator, System, compile_system, counter
+
+    requests = counter("http_requests_total", "Requests served.", ["status"])
+    SYSTEM = System(
+        "shop",
+        metrics=(requests,),
+        slos=(SLO("errors", 99.9, RatioIndicator(total=requests(), bad=requests(status="500")),
+                  "Requests succeed"),),
+    )
+    files = compile_system(SYSTEM)  # {"shop/prometheus/rules/slo-errors.rules.yml": b"...", ...}
+
+PromQL is built with `ccb_observe.promql` (`from ccb_observe import promql as q`); application code
+gets its prometheus_client objects from the same catalog with `build_instruments`.
+"""
+
+from __future__ import annotations
+
+from . import promql
+from .compile import compile_all, compile_system
+from .durations import Duration
+from .errors import CcbObserveError, DefinitionError, Location, ToolMissing
+from .instruments import Instruments, build_instruments
+from .loader import load_systems
+from .model import (
+    DEFAULT_TIERS,
+    KPI,
+    SLO,
+    Alert,
+    AvailabilityIndicator,
+    BurnRateTier,
+    LatencyIndicator,
+    Metric,
+    MetricType,
+    RatioIndicator,
+    RawIndicator,
+    Relabel,
+    ScrapeJob,
+    System,
+    Target,
+    counter,
+    gauge,
+    histogram,
+    info,
+    target,
+    tier,
+)
+from .output import Output, write_tree
+from .templates import GoTemplate, template
+
+__all__ = [
+    # the model
+    "System", "Metric", "MetricType", "counter", "gauge", "histogram", "info",
+    "SLO", "RatioIndicator", "LatencyIndicator", "AvailabilityIndicator", "RawIndicator",
+    "BurnRateTier", "tier", "DEFAULT_TIERS", "KPI", "Target", "target", "Alert", "ScrapeJob", "Relabel",
+    "Duration", "GoTemplate", "template", "promql",
+    # loading and compiling
+    "load_systems", "compile_system", "compile_all", "Output", "write_tree",
+    # instruments for application code
+    "Instruments", "build_instruments",
+    # errors
+    "CcbObserveError", "DefinitionError", "Location", "ToolMissing",
+]
