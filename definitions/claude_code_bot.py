@@ -29,6 +29,8 @@ from ccb_observe.model import (
 from ccb_observe.promql import histogram_quantile, increase, matches, max_, one_of, rate, ratio, sum_
 from ccb_observe.templates import template
 
+from _ccb_interop import ALERTMANAGERS
+
 RUNBOOK = "https://runbooks.claude-code-bot.example/"
 DASHBOARD = "https://grafana.claude-code-bot.example/d/"
 JOB = "claude-code-bot"
@@ -192,6 +194,7 @@ SYSTEM = System(
     kpis=kpis,
     alerts=alerts,
     scrape_jobs=scrape_jobs,
+    alertmanagers=ALERTMANAGERS,
     team="platform",
     scrape_interval="15s",
     evaluation_interval="15s",

@@ -8,12 +8,13 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import rules
+from . import rules, scrape
 
 Compiler = Callable[[System], Output]
 
 TARGETS: dict[str, Compiler] = {
     "rules": rules.compile,
+    "scrape": scrape.compile,
 }
 
 

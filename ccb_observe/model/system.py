@@ -35,13 +35,14 @@ class System:
     team: str = ""
     scrape_interval: Duration = Duration(15)
     evaluation_interval: Duration = Duration(15)
+    alertmanagers: tuple[str, ...] = ()  # host:port of each Alertmanager Prometheus sends to
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"system {self.name!r}"
         if not naming.is_slug(self.name):
             raise DefinitionError(where, what, "a system name is lower-case words joined by '-'")
-        for name in ("metrics", "slos", "kpis", "alerts", "scrape_jobs"):
+        for name in ("metrics", "slos", "kpis", "alerts", "scrape_jobs", "alertmanagers"):
             set_field(self, name, tuple(getattr(self, name)))
         set_field(self, "service", self.service or self.name)
         # Each SLO and alert knows its service and team from here on.
