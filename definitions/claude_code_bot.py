@@ -26,7 +26,8 @@ from ccb_observe.model import (
     histogram,
     target,
 )
-from ccb_observe.promql import histogram_quantile, increase, matches, max_, one_of, rate, ratio, sum_
+from ccb_observe.model.conditions import gauge_ratio_above, increase_above, quantile_above, ratio_above
+from ccb_observe.promql import histogram_quantile, increase, matches, rate, sum_
 from ccb_observe.templates import template
 
 from _ccb_interop import ALERTMANAGERS
@@ -128,42 +129,37 @@ kpis = (
 )
 
 # ---------------------------------------------------------------- threshold alerts (corrected)
-error_ratio_5m = ratio(sum_(rate(api_errors["5m"])), sum_(rate(api_requests["5m"])))
+# Each is a condition of known meaning, so the generated promtool suites can test it.
 alerts = (
     Alert(
-        "HighErrorRate", error_ratio_5m.gt(0.01), "critical", "P1",
+        "HighErrorRate", ratio_above(api_errors, api_requests, "5m", 0.01), "critical", "P1",
         summary="High API error ratio",
         description=template("{{ $value | humanizePercentage }} of API requests failed with a 5xx over the last 5 minutes (alert above 1%)."),
         for_="2m", runbook_url=RUNBOOK + "high-error-rate",
     ),
     Alert(
-        "HighResponseTime",
-        histogram_quantile(0.95, sum_(rate(http_duration.bucket(job=JOB)["5m"]), by=["le"])).gt(1),
-        "warning", "P2",
+        "HighResponseTime", quantile_above(http_duration(job=JOB), 0.95, "5m", 1), "warning", "P2",
         summary="High API response time",
         description=template("95th percentile latency is {{ $value | humanizeDuration }} over the last 5 minutes (alert above 1s)."),
         for_="5m", runbook_url=RUNBOOK + "high-response-time",
     ),
     Alert(
         "IntegrationFailures",
-        ratio(sum_(increase(integration_failures(job=JOB)["1h"])), sum_(increase(integration_requests(job=JOB)["1h"]))).gt(0.05),
+        ratio_above(integration_failures(job=JOB), integration_requests(job=JOB), "1h", 0.05, function="increase"),
         "critical", "P1",
         summary="High integration failure ratio",
         description=template("{{ $value | humanizePercentage }} of integrations failed over the last hour (alert above 5%, success below 95%)."),
         for_="10m", runbook_url=RUNBOOK + "integration-failures",
     ),
     Alert(
-        "DatabaseConnections",
-        ratio(sum_(pg_connections(), by=["instance"]), max_(pg_max_connections(), by=["instance"])).gt(0.8),
+        "DatabaseConnections", gauge_ratio_above(pg_connections(), pg_max_connections(), ("instance",), 0.8),
         "warning", "P2",
         summary="Database connection pool nearly exhausted",
         description=template("PostgreSQL {{ $labels.instance }} uses {{ $value | humanizePercentage }} of max_connections."),
         for_="5m", runbook_url=RUNBOOK + "database-connections",
     ),
     Alert(
-        "PodRestart",
-        increase(pod_restarts(namespace=NAMESPACE)["1h"]).gt(0),
-        "warning", "P2",
+        "PodRestart", increase_above(pod_restarts(namespace=NAMESPACE), "1h", 0), "warning", "P2",
         summary="Pod restarted",
         description=template("Container {{ $labels.container }} of pod {{ $labels.pod }} restarted {{ $value | humanize }} times in the last hour."),
         for_="10m", runbook_url=RUNBOOK + "pod-restart",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..durations import Duration
 from ..errors import DefinitionError, Location
 from ..promql import LABEL_NAME_RE, Expr
 from ..templates import Text
 from .base import defined_here, duration_of, frozen_mapping, set_field
+from .conditions import Condition
 from .slo import PRIORITIES, SEVERITIES, Priority, Severity
 
 _ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -18,8 +19,11 @@ RESERVED_LABELS = frozenset({"severity", "priority", "service", "team", "slo", "
 
 @dataclass(frozen=True)
 class Alert:
+    """`expr` is a condition of known meaning (conditions.py: the promtool suites then test it) or
+    any builder expression (an escape hatch the generated suites cannot cover)."""
+
     name: str  # CamelCase, e.g. HighErrorRate
-    expr: Expr
+    expr: Expr | Condition
     severity: Severity
     priority: Priority
     summary: Text
@@ -30,11 +34,17 @@ class Alert:
     team: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     defined_at: Location = defined_here()
+    # Set from `expr` when that is a Condition (kept through dataclasses.replace).
+    condition: Condition | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"alert {self.name!r}"
         if not _ALERT_NAME_RE.match(self.name):
             raise DefinitionError(where, what, "an alert name is CamelCase letters and digits")
+        if not isinstance(self.expr, Expr):
+            set_field(self, "condition", self.expr)
+            set_field(self, "expr", self.expr.expr())
+        assert isinstance(self.expr, Expr)
         if self.expr.kind != "vector":
             raise DefinitionError(where, what, f"the expression must be an instant vector, got a {self.expr.kind}")
         set_field(self, "for_", duration_of(where, what, self.for_, "for_"))
