@@ -300,10 +300,10 @@ class Selector(Expr):
         kept = tuple(m for m in self.matchers if m.label not in labels)
         return Selector(self.metric, tuple(sorted(kept + added, key=lambda m: (m.label, m.op))))
 
-    def over(self, window: DurationLike) -> "RangeSelector":
-        return RangeSelector(self, as_duration(window))
+    def over(self, window: "DurationLike | RangeVariable") -> "RangeSelector":
+        return RangeSelector(self, window if isinstance(window, RangeVariable) else as_duration(window))
 
-    def __getitem__(self, window: DurationLike) -> "RangeSelector":
+    def __getitem__(self, window: "DurationLike | RangeVariable") -> "RangeSelector":
         return self.over(window)
 
 
@@ -312,9 +312,38 @@ def selector(metric: str, **labels: MatchValue) -> Selector:
 
 
 @dataclass(frozen=True)
+class RangeVariable:
+    """A range Grafana fills in at query time (`$__rate_interval`): dashboards only, never rules.
+    `sample` is the window it stands for when the text is parsed offline (see `parseable`)."""
+
+    name: str
+    sample: Duration
+
+    def __post_init__(self) -> None:
+        if not LABEL_NAME_RE.match(self.name):
+            raise ValueError(f"invalid variable name {self.name!r}")
+
+    def __str__(self) -> str:
+        return "$" + self.name
+
+
+RATE_INTERVAL = RangeVariable("__rate_interval", Duration(300))
+INTERVAL = RangeVariable("__interval", Duration(60))
+RANGE = RangeVariable("__range", Duration(86400))
+_RANGE_VARIABLE_RE = re.compile(r"\[\$(\w+)([]:])")
+
+
+def parseable(text: str, variables: Sequence[RangeVariable] = (RATE_INTERVAL, INTERVAL, RANGE)) -> str:
+    """PromQL text with Grafana range variables replaced by their sample windows, for parsers that
+    know only durations. An unknown variable is left in place, so the text fails to parse."""
+    samples = {v.name: str(v.sample) for v in variables}
+    return _RANGE_VARIABLE_RE.sub(lambda m: f"[{samples.get(m[1], '$' + m[1])}{m[2]}", text)
+
+
+@dataclass(frozen=True)
 class RangeSelector(Expr):
     selector: Selector
-    window: Duration
+    window: Duration | RangeVariable
 
     @property
     def kind(self) -> ValueKind:

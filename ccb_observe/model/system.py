@@ -12,6 +12,7 @@ from ..promql import Expr, Selector
 from ..promql_ast import PromQLSyntaxError, facts
 from .alerts import Alert
 from .base import defined_here, duration_of, set_field
+from .dashboards import Dashboard
 from .kpi import KPI
 from .metrics import Metric, MetricType, lookup
 from .scrape import ScrapeJob
@@ -36,13 +37,14 @@ class System:
     scrape_interval: Duration = Duration(15)
     evaluation_interval: Duration = Duration(15)
     alertmanagers: tuple[str, ...] = ()  # host:port of each Alertmanager Prometheus sends to
+    dashboards: tuple[Dashboard, ...] = ()  # hand-declared; the SLO overview is derived
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"system {self.name!r}"
         if not naming.is_slug(self.name):
             raise DefinitionError(where, what, "a system name is lower-case words joined by '-'")
-        for name in ("metrics", "slos", "kpis", "alerts", "scrape_jobs", "alertmanagers"):
+        for name in ("metrics", "slos", "kpis", "alerts", "scrape_jobs", "alertmanagers", "dashboards"):
             set_field(self, name, tuple(getattr(self, name)))
         set_field(self, "service", self.service or self.name)
         # Each SLO and alert knows its service and team from here on.
@@ -53,7 +55,7 @@ class System:
         if naming.FINE_WINDOW.seconds % self.evaluation_interval.seconds:
             raise DefinitionError(where, what, f"the evaluation interval must divide {naming.FINE_WINDOW}")
         for kind, items in (("metric", self.metrics), ("SLO", self.slos), ("KPI", self.kpis),
-                            ("alert", self.alerts), ("scrape job", self.scrape_jobs)):
+                            ("alert", self.alerts), ("scrape job", self.scrape_jobs), ("dashboard", self.dashboards)):
             _unique(kind, items)
         catalog = self.catalog
         for slo in self.slos:
@@ -62,6 +64,9 @@ class System:
             _check_expr(kpi.query, catalog, self.recorded_series(), kpi.defined_at, f"KPI {kpi.name!r}")
         for alert in self.alerts:
             _check_expr(alert.expr, catalog, self.recorded_series(), alert.defined_at, f"alert {alert.name!r}")
+        for dashboard in self.dashboards:
+            for panel_at, panel, expr in dashboard.checkable_queries():
+                _check_expr(expr, catalog, self.recorded_series(), panel_at, panel)
 
     @property
     def catalog(self) -> dict[str, Metric]:
