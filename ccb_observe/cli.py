@@ -94,5 +94,24 @@ def list_(definitions: str) -> None:
             click.echo(f"  alert {alert.name}: {alert.severity}/{alert.priority}")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The system's name (lower-case words joined by '-'); default: from DIRECTORY.")
+@click.option("--team", default="", help="The owning team (the `team` label); default: the system's name.")
+@click.option("--requirement", default="", help="The ccb-observe dependency, e.g. a git URL; default: this version or newer.")
+def init(directory: Path, name: str | None, team: str, requirement: str) -> None:
+    """Scaffold a new repository: definitions/ with one SLO, Makefile, pyproject, pre-commit, CI."""
+    from .scaffold import scaffold_files, system_name_for, write_scaffold
+
+    try:
+        system = name or system_name_for(directory)
+        written = write_scaffold(scaffold_files(system, team, requirement), directory)
+    except DefinitionError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    except OSError as exc:
+        fail(f"cannot write {directory}: {exc}", EXIT_BAD_INPUT)
+    click.echo(f"wrote {len(written)} files to {directory} (system {system}); next: cd {directory} && make generate")
+
+
 def tool_missing(exc: ToolMissing) -> NoReturn:
     fail(str(exc), EXIT_BAD_INPUT)
