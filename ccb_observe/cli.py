@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -11,7 +12,10 @@ import click
 from .compile import compile_all
 from .errors import CcbObserveError, DefinitionError, ToolMissing
 from .loader import load_systems
+from .model import System
 from .output import Output, stale_files, write_tree
+from .validate.gate import Format, Report, render, run_gate
+from .validate.lint import Known, lint_files
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -115,3 +119,51 @@ def init(directory: Path, name: str | None, team: str, requirement: str) -> None
 
 def tool_missing(exc: ToolMissing) -> NoReturn:
     fail(str(exc), EXIT_BAD_INPUT)
+
+
+# ---------------------------------------------------------------- the gate and the linter
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text for people, json for tools, github for Actions annotations (::error file=…,line=…::).",
+)
+
+
+def loaded(definitions: str) -> list[System]:
+    try:
+        return load_systems(definitions)
+    except CcbObserveError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+
+
+@main.command()
+@definitions_option
+@output_option
+@format_option
+def check(definitions: str, output: Path, fmt: Format) -> None:
+    """Run every check on OUTPUT: stale files, promtool, amtool, dashboards, fluentd, logrotate, the PromQL lint.
+    Exit 0 when all pass, 1 when one fails, 2 on bad input or a missing tool."""
+    systems = loaded(definitions)
+    try:
+        report = run_gate(systems, compile_all(systems), output)
+    except ToolMissing as exc:
+        tool_missing(exc)
+    except CcbObserveError as exc:
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    click.echo(render(report, fmt))
+    if fmt == "github":
+        click.echo(f"ccb-observe check: {len(report.findings)} finding(s) in {report.seconds:.1f}s", err=True)
+    sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+@main.command()
+@definitions_option
+@format_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def lint(definitions: str, fmt: Format, files: tuple[Path, ...]) -> None:
+    """Lint Prometheus rule FILES offline against the catalog and SLOs of the definitions. Exit 1 on findings."""
+    started = time.monotonic()
+    findings = lint_files(files, Known.of(loaded(definitions)))
+    report = Report(tuple(findings), ("lint",), time.monotonic() - started)
+    click.echo(render(report, fmt, title="ccb-observe lint"))
+    sys.exit(0 if report.ok else EXIT_FAILED)

@@ -24,6 +24,7 @@ class Facts:
     counter_calls: list[tuple[str, str]] = field(default_factory=list)  # (function, metric)
     functions: set[str] = field(default_factory=set)
     ranges: list[tuple[str, float]] = field(default_factory=list)  # (metric, seconds)
+    range_selectors: list[tuple[SelectedSeries, float]] = field(default_factory=list)  # with matchers (job, ...)
     quantile_groupings: list[tuple[str, ...] | None] = field(default_factory=list)
 
 
@@ -65,6 +66,7 @@ def facts(text: str) -> Facts:
         elif kind == "MatrixSelector":
             series = _selected(getattr(node, "vector_selector"))
             found.ranges.append((series.metric, getattr(node, "range").total_seconds()))
+            found.range_selectors.append((series, getattr(node, "range").total_seconds()))
         elif kind == "Call":
             name = getattr(getattr(node, "func"), "name")
             found.functions.add(name)
