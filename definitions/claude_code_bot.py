@@ -26,11 +26,12 @@ from ccb_observe.model import (
     histogram,
     target,
 )
-from ccb_observe.model.conditions import gauge_ratio_above, increase_above, quantile_above, ratio_above
+from ccb_observe.model.conditions import gauge_compare, gauge_ratio_above, increase_above, quantile_above, ratio_above
 from ccb_observe.promql import histogram_quantile, increase, matches, rate, sum_
 from ccb_observe.templates import template
 
 from _ccb_interop import ALERTMANAGERS
+from _ccb_routing import ROUTING
 
 RUNBOOK = "https://runbooks.claude-code-bot.example/"
 DASHBOARD = "https://grafana.claude-code-bot.example/d/"
@@ -164,6 +165,19 @@ alerts = (
         description=template("Container {{ $labels.container }} of pod {{ $labels.pod }} restarted {{ $value | humanize }} times in the last hour."),
         for_="10m", runbook_url=RUNBOOK + "pod-restart",
     ),
+    # Dependency outages: while one fires, Alertmanager inhibits the symptoms it explains (_ccb_routing.py).
+    Alert(
+        "PostgresDown", gauge_compare(pg_up(), "==", 0), "critical", "P0",
+        summary="PostgreSQL is unreachable",
+        description=template("postgres_exporter {{ $labels.instance }} cannot reach PostgreSQL: the API and integrations fail until it is back."),
+        for_="1m", runbook_url=RUNBOOK + "postgres-down",
+    ),
+    Alert(
+        "RedisDown", gauge_compare(redis_up(), "==", 0), "critical", "P1",
+        summary="Redis is unreachable",
+        description=template("redis_exporter {{ $labels.instance }} cannot reach Redis: sessions and caching fail until it is back."),
+        for_="1m", runbook_url=RUNBOOK + "redis-down",
+    ),
 )
 
 # ---------------------------------------------------------------- scrape jobs (the guide's four)
@@ -191,6 +205,7 @@ SYSTEM = System(
     alerts=alerts,
     scrape_jobs=scrape_jobs,
     alertmanagers=ALERTMANAGERS,
+    routing=ROUTING,
     team="platform",
     scrape_interval="15s",
     evaluation_interval="15s",

@@ -8,12 +8,13 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import rules, scrape
+from . import alertmanager, rules, scrape
 
 Compiler = Callable[[System], Output]
 
 TARGETS: dict[str, Compiler] = {
     "rules": rules.compile,
+    "alertmanager": alertmanager.compile,
     "scrape": scrape.compile,
 }
 

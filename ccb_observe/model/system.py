@@ -15,6 +15,7 @@ from .base import defined_here, duration_of, set_field
 from .dashboards import Dashboard
 from .kpi import KPI
 from .metrics import Metric, MetricType, lookup
+from .routing import Routing
 from .scrape import ScrapeJob
 from .slo import SLO, AvailabilityIndicator, LatencyIndicator, RatioIndicator, RawIndicator
 
@@ -38,6 +39,7 @@ class System:
     evaluation_interval: Duration = Duration(15)
     alertmanagers: tuple[str, ...] = ()  # host:port of each Alertmanager Prometheus sends to
     dashboards: tuple[Dashboard, ...] = ()  # hand-declared; the SLO overview is derived
+    routing: Routing | None = None  # who gets which alert (Alertmanager)
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -64,6 +66,8 @@ class System:
             _check_expr(kpi.query, catalog, self.recorded_series(), kpi.defined_at, f"KPI {kpi.name!r}")
         for alert in self.alerts:
             _check_expr(alert.expr, catalog, self.recorded_series(), alert.defined_at, f"alert {alert.name!r}")
+        if self.routing is not None:
+            self.routing.check_names({a.name for a in self.alerts}, {s.name for s in self.slos})
         for dashboard in self.dashboards:
             for panel_at, panel, expr in dashboard.checkable_queries():
                 _check_expr(expr, catalog, self.recorded_series(), panel_at, panel)
