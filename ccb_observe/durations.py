@@ -21,6 +21,8 @@ _PART_RE = re.compile(r"(\d+)([ywdhms])")
 
 @dataclass(frozen=True, order=True)
 class Duration:
+    """A Prometheus duration in whole seconds; `str()` is the canonical text (`1h30m`, `30d`)."""
+
     seconds: int
 
     @classmethod

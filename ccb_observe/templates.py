@@ -12,6 +12,8 @@ from typing import Union
 
 @dataclass(frozen=True)
 class GoTemplate:
+    """Text meant as a Go template (`{{ $value }}`): passed through, never escaped."""
+
     text: str
 
     def __post_init__(self) -> None:
@@ -23,6 +25,7 @@ Text = Union[str, GoTemplate]
 
 
 def template(text: str) -> GoTemplate:
+    """Mark annotation text as a Go template: `template("{{ $value | humanizePercentage }} failed")`."""
     return GoTemplate(text)
 
 

@@ -17,6 +17,8 @@ Comparison = Literal[">", ">=", "<", "<="]
 
 @dataclass(frozen=True)
 class Target:
+    """What a KPI is compared with: `> 10`."""
+
     op: Comparison
     value: Decimal
 
@@ -27,6 +29,7 @@ class Target:
 
 
 def target(op: Comparison, value: Number) -> Target:
+    """A KPI target: `target(">", 10)`."""
     if op not in (">", ">=", "<", "<="):
         raise ValueError(f"a target compares with >, >=, < or <=, not {op!r}")
     return Target(op, Decimal(str(value)) if not isinstance(value, Decimal) else value)
@@ -34,6 +37,8 @@ def target(op: Comparison, value: Number) -> Target:
 
 @dataclass(frozen=True)
 class KPI:
+    """A business KPI: `query`, recorded as `kpi:<name>:<window>`, and optionally its target."""
+
     name: str
     description: str
     query: Expr  # evaluated over `window`; recorded as kpi:<name>:<window>

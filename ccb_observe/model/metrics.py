@@ -16,6 +16,8 @@ TARGET_LABELS = frozenset({"job", "instance"})
 
 
 class MetricType(str, Enum):
+    """The Prometheus metric types a catalog entry can have."""
+
     COUNTER = "counter"
     GAUGE = "gauge"
     HISTOGRAM = "histogram"
@@ -96,14 +98,17 @@ class Metric:
 
 
 def counter(name: str, help: str, labels: Sequence[str] = (), unit: str = "") -> Metric:
+    """A counter (its name ends in `_total`)."""
     return Metric(name, MetricType.COUNTER, help, unit, tuple(labels), defined_at=caller_location())
 
 
 def gauge(name: str, help: str, labels: Sequence[str] = (), unit: str = "") -> Metric:
+    """A gauge: a value that goes up and down."""
     return Metric(name, MetricType.GAUGE, help, unit, tuple(labels), defined_at=caller_location())
 
 
 def histogram(name: str, help: str, buckets: Iterable[Number], labels: Sequence[str] = (), unit: str = "") -> Metric:
+    """A classic histogram with these bucket upper bounds (a latency SLO's threshold is one of them)."""
     return Metric(
         name, MetricType.HISTOGRAM, help, unit, tuple(labels),
         tuple(to_decimal(b) for b in buckets), defined_at=caller_location(),
@@ -111,6 +116,7 @@ def histogram(name: str, help: str, buckets: Iterable[Number], labels: Sequence[
 
 
 def info(name: str, help: str, labels: Sequence[str] = ()) -> Metric:
+    """An info metric (`x_info`, value 1) whose labels carry the information."""
     return Metric(name, MetricType.INFO, help, "", tuple(labels), defined_at=caller_location())
 
 

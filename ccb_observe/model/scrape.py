@@ -15,6 +15,8 @@ RelabelAction = Literal["replace", "keep", "drop", "labelmap", "labeldrop", "lab
 
 @dataclass(frozen=True)
 class Relabel:
+    """One `relabel_configs` entry of a scrape job."""
+
     action: RelabelAction
     source_labels: tuple[str, ...] = ()
     regex: str | None = None
@@ -25,6 +27,8 @@ class Relabel:
 
 @dataclass(frozen=True)
 class ScrapeJob:
+    """A Prometheus scrape job: static `targets` or a Kubernetes service-discovery role."""
+
     name: str
     targets: tuple[str, ...] = ()
     kubernetes_role: str | None = None

@@ -214,6 +214,8 @@ def tier(
     factor: Number | None = None,
     for_: DurationLike | None = None,
 ) -> BurnRateTier:
+    """A multi-window burn-rate alert tier; give `budget_consumed` (fraction of the period's budget
+    spent in the long window) or the burn `factor` itself."""
     return BurnRateTier(
         name, long_window, short_window, severity, priority,  # type: ignore[arg-type]
         budget_consumed=budget_consumed, factor=factor, for_=for_,  # type: ignore[arg-type]
@@ -235,6 +237,9 @@ DEFAULT_TIERS: tuple[BurnRateTier, ...] = (
 
 @dataclass(frozen=True)
 class SLO:
+    """`objective` percent of the indicator's events are good over `period`; the burn-rate `tiers`
+    alert when the error budget is spent too fast."""
+
     name: str
     objective: Decimal  # percent, as people write it: 99.9
     indicator: Indicator

@@ -27,6 +27,9 @@ SLO_LABELS = frozenset({"slo", "service", "team"})
 
 @dataclass(frozen=True)
 class System:
+    """Everything one service declares. Constructing it checks the whole: names are unique and every
+    expression reads only catalogued or recorded series, with declared labels."""
+
     name: str
     metrics: tuple[Metric, ...]
     slos: tuple[SLO, ...] = ()
