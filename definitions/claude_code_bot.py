@@ -32,6 +32,7 @@ from ccb_observe.templates import template
 
 from _ccb_interop import ALERTMANAGERS
 from _ccb_routing import ROUTING
+from _ccb_dashboards import guide_dashboards
 
 RUNBOOK = "https://runbooks.claude-code-bot.example/"
 DASHBOARD = "https://grafana.claude-code-bot.example/d/"
@@ -91,19 +92,19 @@ slos = (
     SLO(
         "availability", 99.9, AvailabilityIndicator(up(job=JOB)),
         "The API answers its health scrapes", runbook_url=RUNBOOK + "availability",
-        dashboard_url=DASHBOARD + "ccb-slo-overview",
+        dashboard_url=DASHBOARD + "claude-code-bot-slo-overview",
     ),
     # P95 under 500 ms: 95% of requests are faster than 0.5 s (an existing bucket).
     SLO(
         "latency", 95, LatencyIndicator(http_duration(job=JOB), "0.5"),
         "API requests complete within 500 ms", runbook_url=RUNBOOK + "latency",
-        dashboard_url=DASHBOARD + "ccb-slo-overview",
+        dashboard_url=DASHBOARD + "claude-code-bot-slo-overview",
     ),
     # Error rate under 0.1%: 99.9% of requests are not 5xx.
     SLO(
         "error-rate", 99.9, RatioIndicator(total=api_requests, bad=api_errors),
         "API requests succeed without a server error", runbook_url=RUNBOOK + "error-rate",
-        dashboard_url=DASHBOARD + "ccb-slo-overview",
+        dashboard_url=DASHBOARD + "claude-code-bot-slo-overview",
     ),
     # Integration success 98%. Integrations are few (tens a day): without a floor on the events in
     # the window, one failure among three would page. min_events keeps quiet hours from paging.
@@ -111,7 +112,7 @@ slos = (
         "integration-success", 98,
         RatioIndicator(total=integration_requests(job=JOB), bad=integration_failures(job=JOB)),
         "Requested integrations end in a pull request", min_events=20,
-        runbook_url=RUNBOOK + "integration-success", dashboard_url=DASHBOARD + "ccb-slo-overview",
+        runbook_url=RUNBOOK + "integration-success", dashboard_url=DASHBOARD + "claude-code-bot-slo-overview",
     ),
 )
 
@@ -206,6 +207,7 @@ SYSTEM = System(
     scrape_jobs=scrape_jobs,
     alertmanagers=ALERTMANAGERS,
     routing=ROUTING,
+    dashboards=guide_dashboards(slos, kpis, job=JOB, namespace=NAMESPACE),
     team="platform",
     scrape_interval="15s",
     evaluation_interval="15s",

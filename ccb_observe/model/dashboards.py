@@ -4,6 +4,7 @@ Where a panel sits on Grafana's grid is the compiler's business (panels flow lef
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator, Literal, Sequence, Union
@@ -16,8 +17,10 @@ from ..naming import is_slug
 from ..promql import Expr
 from .base import Number, decimal_of, defined_here, set_field
 from .kpi import KPI
+from .slo import SLO
 
 GRID_COLUMNS = 24
+REF_IDS = string.ascii_uppercase  # a target's refId is its letter in the panel
 UID_MAX = 40
 # Unit ids Grafana knows (grafanalib lists them), and its prefixes for custom units.
 KNOWN_UNITS = frozenset(v for k, v in vars(formatunits).items() if k.isupper() and isinstance(v, str))
@@ -105,6 +108,8 @@ class DataPanel:
         for query in queries:
             if not isinstance(query.expr, Expr) or query.expr.kind not in ("vector", "scalar"):
                 raise DefinitionError(where, what, f"a query is an instant vector built with ccb_observe.promql, got {query.expr!r}")
+        if len(queries) > len(REF_IDS):
+            raise DefinitionError(where, what, f"a panel holds at most {len(REF_IDS)} queries (refId A to Z)")
         set_field(self, "queries", queries)
         steps = tuple(Threshold(decimal_of(where, what, t.value, "threshold"), t.color) for t in self.thresholds)
         if [t.value for t in steps] != sorted({t.value for t in steps}):
@@ -212,6 +217,15 @@ def _check_size(where: Location, what: str, width: int, height: int) -> None:
         raise DefinitionError(where, what, f"height is at least one grid row, got {height}")
 
 
+# ---------------------------------------------------------------- recorded series
+
+
+def slo_query(series: str, slo: SLO, service: str = "") -> q.Selector:
+    """A series the rules compiler records for `slo` (names in ccb_observe.naming). `service`
+    defaults to the SLO's, which the System fills in."""
+    return q.selector(series, slo=slo.name, service=service or slo.service or "")
+
+
 # ---------------------------------------------------------------- KPI panels
 
 
@@ -253,5 +267,5 @@ def queries(*items: QueryLike) -> tuple[Query, ...]:
 
 __all__: Sequence[str] = (
     "Dashboard", "DataPanel", "Gauge", "Panel", "Query", "Row", "Stat", "Table", "Text", "Threshold",
-    "TimeSeries", "kpi_query", "kpi_stat", "kpi_thresholds", "kpi_timeseries", "queries", "threshold",
+    "TimeSeries", "kpi_query", "kpi_stat", "kpi_thresholds", "kpi_timeseries", "queries", "slo_query", "threshold",
 )
