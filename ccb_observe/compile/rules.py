@@ -207,7 +207,7 @@ def alert_group(system: System) -> Group:
 
 
 def threshold_alert(system: System, alert: Alert) -> Rule:
-    rule: Rule = {"alert": alert.name, "expr": alert.expr.render()}
+    rule: Rule = {"alert": alert.name, "expr": alert.promql.render()}
     if alert.for_ is not None:
         rule["for"] = str(alert.for_)
     labels = {"service": alert.service or system.service, "severity": alert.severity, "priority": alert.priority}

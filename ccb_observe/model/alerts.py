@@ -61,3 +61,9 @@ class Alert:
             text = getattr(self, name)
             if not (text.text if not isinstance(text, str) else text).strip():
                 raise DefinitionError(where, what, f"{name} is required")
+
+    @property
+    def promql(self) -> Expr:
+        """The expression the alert fires on (a Condition's, once constructed)."""
+        assert isinstance(self.expr, Expr)
+        return self.expr

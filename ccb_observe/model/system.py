@@ -68,7 +68,7 @@ class System:
         for kpi in self.kpis:
             _check_expr(kpi.query, catalog, self.recorded_series(), kpi.defined_at, f"KPI {kpi.name!r}")
         for alert in self.alerts:
-            _check_expr(alert.expr, catalog, self.recorded_series(), alert.defined_at, f"alert {alert.name!r}")
+            _check_expr(alert.promql, catalog, self.recorded_series(), alert.defined_at, f"alert {alert.name!r}")
         if self.routing is not None:
             self.routing.check_names({a.name for a in self.alerts}, {s.name for s in self.slos})
         for dashboard in self.dashboards:
@@ -173,7 +173,7 @@ def all_exprs(system: System) -> Iterator[tuple[str, Expr]]:
     for kpi in system.kpis:
         yield f"KPI {kpi.name}", kpi.query
     for alert in system.alerts:
-        yield f"alert {alert.name}", alert.expr
+        yield f"alert {alert.name}", alert.promql
     for slo in system.slos:
         if isinstance(slo.indicator, RawIndicator):
             yield f"SLO {slo.name}", slo.indicator.bad_events_5m

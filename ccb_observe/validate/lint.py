@@ -137,7 +137,7 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
         return None
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return v
+            return v  # type: ignore[no-any-return]  # PyYAML's stubs type node values as Any
     return None
 
 
@@ -352,10 +352,12 @@ def _against_declared_alert(rule: FileRule, expr: Expression, ctx: Context) -> I
     declared = ctx.known.alerts.get(rule.name) if rule.is_alert else None
     if declared is None:
         return
-    wanted = sorted((t.op, t.value) for t in _thresholds(parse(declared.expr.render())))
+    wanted = sorted((t.op, t.value) for t in _thresholds(parse(declared.promql.render())))
     found = sorted((t.op, t.value) for t in expr.thresholds)
     if len(wanted) != len(found) or any(a[0] != b[0] or not _same(a[1], b[1]) for a, b in zip(wanted, found)):
-        show = lambda ts: ", ".join(f"{op} {_fmt(v)}" for op, v in ts) or "none"  # noqa: E731
+        def show(ts: list[tuple[str, float]]) -> str:
+            return ", ".join(f"{op} {_fmt(v)}" for op, v in ts) or "none"
+
         yield rule.finding(
             "slo-threshold", f"threshold {show(found)} disagrees with the declared {rule.name} ({show(wanted)}, {declared.defined_at})",
             f"use {show(wanted)} as declared, or change the declaration and run `make generate`",
