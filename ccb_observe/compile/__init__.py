@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import alertmanager, grafana, rules, scrape
+from . import alertmanager, fluentd, grafana, logrotate, rules, scrape
 
 Compiler = Callable[[System], Output]
 
@@ -17,6 +17,8 @@ TARGETS: dict[str, Compiler] = {
     "alertmanager": alertmanager.compile,
     "scrape": scrape.compile,
     "grafana": grafana.compile,
+    "fluentd": fluentd.compile,
+    "logrotate": logrotate.compile,
 }
 
 
