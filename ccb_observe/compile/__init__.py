@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import alertmanager, fluentd, grafana, logrotate, rules, scrape
+from . import alertmanager, fluentd, grafana, kubernetes, logrotate, rules, scrape
 
 Compiler = Callable[[System], Output]
 
@@ -16,6 +16,7 @@ TARGETS: dict[str, Compiler] = {
     "rules": rules.compile,
     "alertmanager": alertmanager.compile,
     "scrape": scrape.compile,
+    "kubernetes": kubernetes.compile,
     "grafana": grafana.compile,
     "fluentd": fluentd.compile,
     "logrotate": logrotate.compile,
