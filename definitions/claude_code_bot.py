@@ -33,6 +33,7 @@ from ccb_observe.templates import template
 from _ccb_interop import ALERTMANAGERS
 from _ccb_routing import ROUTING
 from _ccb_dashboards import guide_dashboards
+from _ccb_logs import LOGS
 
 RUNBOOK = "https://runbooks.claude-code-bot.example/"
 DASHBOARD = "https://grafana.claude-code-bot.example/d/"
@@ -207,6 +208,7 @@ SYSTEM = System(
     scrape_jobs=scrape_jobs,
     alertmanagers=ALERTMANAGERS,
     routing=ROUTING,
+    logs=LOGS,
     dashboards=guide_dashboards(slos, kpis, job=JOB, namespace=NAMESPACE),
     team="platform",
     scrape_interval="15s",

@@ -14,6 +14,7 @@ from .alerts import Alert
 from .base import defined_here, duration_of, set_field
 from .dashboards import Dashboard
 from .kpi import KPI
+from .logs import LogPipeline
 from .metrics import Metric, MetricType, lookup
 from .routing import Routing
 from .scrape import ScrapeJob
@@ -43,6 +44,7 @@ class System:
     alertmanagers: tuple[str, ...] = ()  # host:port of each Alertmanager Prometheus sends to
     dashboards: tuple[Dashboard, ...] = ()  # hand-declared; the SLO overview is derived
     routing: Routing | None = None  # who gets which alert (Alertmanager)
+    logs: LogPipeline | None = None  # fluentd pipeline and logrotate policy
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
