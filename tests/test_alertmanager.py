@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -27,7 +31,7 @@ from ccb_observe.model.routing import (
 from ccb_observe.output import Output
 from ccb_observe.validate import amtool as amcheck
 
-from conftest import ROOT
+from conftest import ROOT, require_tool
 
 SYSTEM_DIR = "claude-code-bot"
 PAGER, INCIDENTS, TICKETS, EMAIL = "platform-pager", "platform-incidents", "platform-tickets", "platform-email"
@@ -389,3 +393,75 @@ def test_cli_bad_routing_exits_2_and_leaves_output_untouched(tmp_path: Path, roo
     assert result.exit_code == 2, result.output
     assert error in result.output and f"bad.py:{line}:" in result.output, result.output
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"] and (out / "keep.txt").read_text() == "old"
+
+
+# ---------------------------------------------------------------- inhibitions, in a real Alertmanager
+
+
+@pytest.fixture
+def alertmanager(generated_copy: Path, tmp_path: Path) -> Iterator[str]:
+    """The Debian Alertmanager serving the generated config on a free loopback port."""
+    binary = require_tool("prometheus-alertmanager")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [binary, f"--config.file={am_dir(generated_copy) / am.CONFIG}", "--cluster.listen-address=",
+         f"--web.listen-address=127.0.0.1:{port}", f"--storage.path={tmp_path / 'am-data'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"Alertmanager did not start: {process.stderr.read().decode() if process.stderr else ''}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _post(url: str, label_sets: list[dict[str, str]]) -> None:
+    body = json.dumps([{"labels": labels} for labels in label_sets]).encode()
+    request = urllib.request.Request(f"{url}/api/v2/alerts", body, {"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).close()
+
+
+def _active_once_settled(url: str, expected: set[str], count: int) -> set[str]:
+    """The active alerts, read until they match (the inhibitor catches up asynchronously) or 10 s pass."""
+    deadline = time.monotonic() + 10
+    while True:
+        with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=5) as response:
+            alerts = json.load(response)
+        active = {_row_name(a["labels"]) for a in alerts if a["status"]["state"] == "active"}
+        if (active == expected and len(alerts) == count) or time.monotonic() > deadline:
+            assert len(alerts) == count
+            return active
+        time.sleep(0.2)
+
+
+def _row_name(labels: dict[str, str]) -> str:
+    return labels["alertname"] + (f"/{labels['burn_tier']}" if "burn_tier" in labels else "")
+
+
+def test_inhibitions_in_a_real_alertmanager(alertmanager: str, seed_output: Output) -> None:
+    rows = {t["alert"]: t["labels"] for t in table_of(seed_output)}
+    # Without the dependency outages: each SLO's fastest tier silences its slower ones (pages
+    # silence tickets), and threshold alerts, which have no slo label, silence nothing.
+    _post(alertmanager, [labels for name, labels in rows.items() if not name.endswith("Down")])
+    expected = {
+        "AvailabilityBudgetBurn/page-fast", "LatencyBudgetBurn/page-fast", "ErrorRateBudgetBurn/page-fast",
+        "IntegrationSuccessBudgetBurn/page-fast",
+        "HighErrorRate", "HighResponseTime", "IntegrationFailures", "DatabaseConnections", "PodRestart",
+    }
+    assert _active_once_settled(alertmanager, expected, 21) == expected
+    # PostgreSQL and Redis down: the symptoms they explain go quiet, the outages page.
+    _post(alertmanager, [rows["PostgresDown"], rows["RedisDown"]])
+    expected = {"PostgresDown", "RedisDown", "AvailabilityBudgetBurn/page-fast", "DatabaseConnections", "PodRestart"}
+    assert _active_once_settled(alertmanager, expected, 23) == expected

@@ -152,10 +152,9 @@ def route_config(node: Route, root: bool = False) -> dict[str, Any]:
         value = getattr(node, name)
         if value is not None:
             out[name] = str(value)
-    if node.mute_time_intervals:
-        out["mute_time_intervals"] = list(node.mute_time_intervals)
-    if node.active_time_intervals:
-        out["active_time_intervals"] = list(node.active_time_intervals)
+    for name in ("mute_time_intervals", "active_time_intervals"):
+        if getattr(node, name):
+            out[name] = list(getattr(node, name))
     if node.routes:
         out["routes"] = [route_config(child) for child in node.routes]
     return out
