@@ -156,31 +156,43 @@ def budget_remaining_query(slo: SLO) -> Expr:
     return q.clamp_min(_own(naming.BUDGET_REMAINING, slo), 0)
 
 
-def burn_annotations(slo: SLO, tier: BurnRateTier, factor: Decimal) -> dict[str, str]:
+BUDGET_LEFT = None  # the slot in annotation text where the remaining budget is queried at alert time
+TextParts = tuple[str | None, ...]
+
+
+def burn_annotation_parts(slo: SLO, tier: BurnRateTier, factor: Decimal) -> dict[str, TextParts]:
+    """The burn alert's annotations as plain text with one dynamic slot (BUDGET_LEFT).
+
+    Rendered to template source here, and to the exact expected text by the promtool suites."""
     rate = q.format_number(factor)
     lasts = human_duration(Duration(int(slo.period.seconds / factor)))
+    parts: dict[str, TextParts] = {
+        "summary": (f"{slo.name}: error budget burning over {rate}x the sustainable rate ({tier.long_window} and {tier.short_window} windows)",),
+        "description": (
+            f"{slo.description}. Objective {q.format_number(slo.objective)}% over {slo.period}. "
+            f"Both the last {tier.long_window} and the last {tier.short_window} spent the error budget more than "
+            f"{rate} times faster than the objective allows; at that pace the whole {slo.period} budget lasts {lasts}. "
+            "Error budget left: ",
+            BUDGET_LEFT,
+            ".",
+        ),
+    }
+    if slo.runbook_url:
+        parts["runbook_url"] = (slo.runbook_url,)
+    if slo.dashboard_url:
+        parts["dashboard_url"] = (slo.dashboard_url,)
+    return parts
+
+
+def burn_annotations(slo: SLO, tier: BurnRateTier, factor: Decimal) -> dict[str, str]:
     budget_left = (
         "{{ with query " + go_string(budget_remaining_query(slo).render()) + " }}"
         "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}"
     )
-    annotations = {
-        "summary": literal(f"{slo.name}: error budget burning over {rate}x the sustainable rate ({tier.long_window} and {tier.short_window} windows)"),
-        "description": (
-            literal(
-                f"{slo.description}. Objective {q.format_number(slo.objective)}% over {slo.period}. "
-                f"Both the last {tier.long_window} and the last {tier.short_window} spent the error budget more than "
-                f"{rate} times faster than the objective allows; at that pace the whole {slo.period} budget lasts {lasts}. "
-                "Error budget left: "
-            )
-            + budget_left
-            + "."
-        ),
+    return {
+        key: "".join(budget_left if part is BUDGET_LEFT else literal(part) for part in parts)
+        for key, parts in burn_annotation_parts(slo, tier, factor).items()
     }
-    if slo.runbook_url:
-        annotations["runbook_url"] = literal(slo.runbook_url)
-    if slo.dashboard_url:
-        annotations["dashboard_url"] = literal(slo.dashboard_url)
-    return annotations
 
 
 def human_duration(d: Duration) -> str:
