@@ -18,5 +18,10 @@ generate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# The CI gate: generated/ is fresh and passes promtool, amtool, the dashboard, fluentd and
+# logrotate checks and the PromQL lint. FORMAT=github for Actions annotations.
+check: $(STAMP)
+	$(BIN)/ccb-observe check --format $(or $(FORMAT),text)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
