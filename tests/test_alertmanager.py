@@ -79,6 +79,17 @@ def test_the_routing_check_fails_when_amtool_disagrees(amtool: str, generated_co
     assert findings[0].line > 1
 
 
+def test_the_generated_routing_script_replays_the_table(amtool: str, generated_copy: Path) -> None:
+    script = am_dir(generated_copy) / am.ROUTING_SCRIPT
+    env = {**os.environ, "AMTOOL": amtool}
+    done = subprocess.run([str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "23 alerts routed as declared", done.stdout + done.stderr
+    script.write_text(script.read_text().replace("route HighResponseTime platform-tickets", "route HighResponseTime platform-pager"))
+    done = subprocess.run([str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert done.stdout.strip() == "FAIL HighResponseTime: expected platform-pager, got platform-tickets"
+
+
 def test_broken_config_is_a_finding(amtool: str, generated_copy: Path) -> None:
     config = am_dir(generated_copy) / am.CONFIG
     config.write_text(config.read_text().replace("receiver: platform-tickets", "receiver: nobody"))
