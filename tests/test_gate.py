@@ -173,3 +173,27 @@ def test_text_report_ends_with_a_verdict(seed_output: Output) -> None:
     from ccb_observe.validate.gate import Report
 
     assert render(Report((), ("stale",), 0.25), "text") == "ccb-observe check: 1 check(s) passed in 0.2s"
+
+
+def test_pre_commit_hooks_run_real_commands() -> None:
+    import re
+
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert {"ccb-observe-generate", "ccb-observe-check"} <= set(hooks)
+    for hook in hooks.values():
+        program, command, *args = hook["entry"].split()
+        assert program == "ccb-observe" and command in main.commands, hook  # type: ignore[attr-defined]
+        assert CliRunner().invoke(main, [command, *args, "--help"]).exit_code == 0
+        assert hook["language"] == "python"
+        re.compile(hook["files"])
+    assert re.search(hooks["ccb-observe-check"]["files"], "definitions/claude_code_bot.py")
+    assert re.search(hooks["ccb-observe-check"]["files"], "generated/claude-code-bot/prometheus/rules/alerts.rules.yml")
+
+
+def test_make_check_runs_the_gate() -> None:
+    import subprocess
+
+    dry = subprocess.run(["make", "-n", "check", "FORMAT=github"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert dry.stdout.strip().splitlines()[-1] == ".venv/bin/ccb-observe check --format github"
