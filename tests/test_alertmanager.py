@@ -222,7 +222,7 @@ def test_slack_message_shows_slo_burn_rate_budget_and_links(amtool: str, generat
     }
     name = "ccb.claude-code-bot."
     text = _render(generated_copy, tmp_path, _notification(row["labels"], annotations),
-                   '{{ template "' + name + 'slack.title" . }}\n{{ template "' + name + 'slack.text" . }}')
+                   '{{ template "' + name + 'title" . }}\n{{ template "' + name + 'text" . }}')
     assert text.startswith("[FIRING:1] ErrorRateBudgetBurn (SLO error-rate) P0")
     assert "Burn rate: 14.4x the sustainable rate (page-fast: over 1h and 5m)" in text
     assert "Error budget left: 42%." in text and "error-rate: burning {{ fast }}" in text
