@@ -202,7 +202,7 @@ GAUGE_DEFAULTS_DROPPED = ("calcs", "limit", "override", "title", "values", "link
 
 
 def dashboard_json(system: System, dashboard: Dashboard) -> JSON:
-    data = json.loads(json.dumps(grafanalib_dashboard(system, dashboard).to_json_data(), cls=DashboardEncoder))
+    data: JSON = json.loads(json.dumps(grafanalib_dashboard(system, dashboard).to_json_data(), cls=DashboardEncoder))
     return normalise_dashboard(data)
 
 
@@ -214,7 +214,8 @@ def normalise_dashboard(data: JSON) -> JSON:
     data["timepicker"].pop("time_options", None)  # graph-era picker option, gone from the schema
     data["templating"]["list"] = [normalise_variable(v) for v in data["templating"]["list"]]
     data["panels"] = [normalise_panel(p) for p in data["panels"]]
-    return without_nulls(data)
+    cleaned: JSON = without_nulls(data)
+    return cleaned
 
 
 def normalise_variable(variable: JSON) -> JSON:

@@ -44,7 +44,7 @@ def checks(system_dir: Path) -> list[Finding]:
 
 def recorded_series(system_dir: Path) -> frozenset[str]:
     """The names every generated rule file records."""
-    names = set()
+    names: set[str] = set()
     for path in sorted((system_dir / RULES_DIR).glob("*.yml")):
         for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
             names.update(rule["record"] for rule in group.get("rules", []) if "record" in rule)
