@@ -46,7 +46,8 @@ def test_gate_passes_on_fresh_output_within_budget(generated_copy: Path, promtoo
     assert result.exit_code == 0, report["findings"]
     assert report["ok"] and report["findings"] == []
     ran = {name.split(": ")[-1] for name in report["checks"]}
-    assert {"stale", "lint", "promtool/check-rules", "promtool/test-rules"} <= ran
+    assert {"stale", "lint", "promtool/check-rules", "promtool/test-rules", "promtool/check-config",
+            "amtool", "dashboards", "fluentd", "logrotate"} <= ran
     assert elapsed < 30, f"the gate took {elapsed:.1f}s"
 
 

@@ -21,7 +21,7 @@ from typing import Callable, Literal, Mapping, Sequence
 from ..errors import ToolMissing
 from ..model import System
 from ..output import Output, stale_files
-from . import amtool, dashboards, scrape
+from . import amtool, dashboards, fluentd, logrotate, scrape
 from .findings import Check, Finding
 from .lint import lint_system_dir, read_rules
 from .promtool import check_rules, test_rules
@@ -107,6 +107,8 @@ CHECKS: dict[str, Check] = {
     "promtool/check-config": scrape.checks,
     "amtool": amtool.checks,
     "dashboards": dashboards.checks,
+    "fluentd": fluentd.checks,
+    "logrotate": logrotate.checks,
 }
 
 
