@@ -17,13 +17,12 @@ SECRETS = "/etc/alertmanager/secrets/"
 
 ROUTING = Routing(
     receivers=(
-        receiver("platform-pager", PagerDuty(routing_key_file=SECRETS + "pagerduty-platform"), team="platform"),
-        receiver("platform-incidents", Slack("#ccb-incidents", api_url_file=SECRETS + "slack-webhook"), team="platform"),
+        receiver("platform-pager", PagerDuty(routing_key_file=SECRETS + "pagerduty-platform")),
+        receiver("platform-incidents", Slack("#ccb-incidents", api_url_file=SECRETS + "slack-webhook")),
         receiver(
             "platform-tickets",
             Slack("#ccb-tickets", api_url_file=SECRETS + "slack-webhook"),
             Webhook("https://tickets.claude-code-bot.example/hooks/alertmanager", credentials_file=SECRETS + "tickets-token"),
-            team="platform",
         ),
         receiver(
             "platform-email",
@@ -32,7 +31,6 @@ ROUTING = Routing(
                 smarthost="smtp.claude-code-bot.example:587", auth_username="alertmanager",
                 auth_password_file=SECRETS + "smtp-password",
             ),
-            team="platform",
         ),
     ),
     route=route(

@@ -476,3 +476,16 @@ def test_inhibitions_in_a_real_alertmanager(alertmanager: str, seed_output: Outp
     _post(alertmanager, [rows["PostgresDown"], rows["RedisDown"]])
     expected = {"PostgresDown", "RedisDown", "AvailabilityBudgetBurn/page-fast", "DatabaseConnections", "PodRestart"}
     assert _active_once_settled(alertmanager, expected, 23) == expected
+
+
+@pytest.mark.parametrize(("kwargs", "rule"), [
+    ({"weekdays": ("friday:monday",)}, "sunday first"),
+    ({"weekdays": ("mon",)}, "lower-case day name"),
+    ({"times": (("18:00", "09:00"),)}, "start before end"),
+    ({"times": (("09:00", "17:00"),), "location": "Mars/Olympus"}, "not an IANA time zone"),
+    ({}, "give weekdays, times or both"),
+])
+def test_bad_time_interval(kwargs: dict, rule: str) -> None:
+    with _raises(rule) as exc:
+        TimeInterval("business-hours", **kwargs)
+    _named_here(exc)

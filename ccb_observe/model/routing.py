@@ -139,7 +139,6 @@ class Receiver:
 
     name: str
     integrations: tuple[Integration, ...] = ()
-    team: str = ""  # who reads it (documentation and the routing table)
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -152,8 +151,8 @@ class Receiver:
         return bool(self.integrations)
 
 
-def receiver(name: str, *integrations: Integration, team: str = "") -> Receiver:
-    return Receiver(name, integrations, team=team)
+def receiver(name: str, *integrations: Integration) -> Receiver:
+    return Receiver(name, integrations)
 
 
 # ---------------------------------------------------------------- time intervals
@@ -182,8 +181,8 @@ class TimeInterval:
             raise DefinitionError(where, what, "give weekdays, times or both")
         for spec in self.weekdays:
             days = spec.split(":")
-            if len(days) > 2 or any(d not in WEEKDAYS for d in days):
-                raise DefinitionError(where, what, f"weekday {spec!r}: a lower-case day name or a range 'monday:friday'")
+            if len(days) > 2 or any(d not in WEEKDAYS for d in days) or WEEKDAYS.index(days[0]) > WEEKDAYS.index(days[-1]):
+                raise DefinitionError(where, what, f"weekday {spec!r}: a lower-case day name or a range 'monday:friday' (sunday first)")
         for start, end in self.times:
             if not (_CLOCK_RE.match(start) and _CLOCK_RE.match(end)) or not start < end or end > "24:00":
                 raise DefinitionError(where, what, f"times ({start!r}, {end!r}): HH:MM pairs, start before end")
