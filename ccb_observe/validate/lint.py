@@ -24,14 +24,14 @@ from ..model.system import BUILTIN_SERIES
 from ..promql_ast import Facts, PromQLSyntaxError, facts, parse
 from .findings import Finding
 
-# An alert reading series this raw (not recorded by a rule) flaps without `for`.
+# Prometheus's own default scrape and evaluation interval, when no definitions say otherwise.
 PROMETHEUS_DEFAULT_INTERVAL = Duration(60)
 MIN_SCRAPES_PER_RANGE = 4  # rate() needs two samples; four tolerate a missed scrape or two
 REQUIRED_ANNOTATIONS = ("summary", "runbook_url")
 COMPARISONS = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 SET_OPERATORS = {"and", "or", "unless"}
 COUNTING_FUNCTIONS = {"rate", "irate", "increase"}
-VALUE_PRESERVING_FUNCTIONS = {"clamp_min", "clamp_max", "clamp", "abs", "round", "ceil", "floor", "last_over_time"}
+VALUE_PRESERVING_FUNCTIONS = {"clamp_min", "clamp_max", "clamp", "abs", "round", "ceil", "floor"}
 VALUE_PRESERVING_AGGREGATIONS = {"sum", "max", "min", "avg", "topk", "bottomk"}
 BURN_RATE_PREFIX = naming.burn_rate(Duration(60)).removesuffix("1m")  # "slo:burn_rate:"
 
