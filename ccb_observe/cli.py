@@ -167,3 +167,10 @@ def lint(definitions: str, fmt: Format, files: tuple[Path, ...]) -> None:
     report = Report(tuple(findings), ("lint",), time.monotonic() - started)
     click.echo(render(report, fmt, title="ccb-observe lint"))
     sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+# Interop commands live with their readers; imported last, since they reuse this module's helpers.
+from .interop.commands import export, import_  # noqa: E402
+
+main.add_command(import_)
+main.add_command(export)
