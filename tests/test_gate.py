@@ -17,7 +17,7 @@ from ccb_observe.cli import main
 from ccb_observe.model import System
 from ccb_observe.output import Output
 from ccb_observe.validate.findings import Finding
-from ccb_observe.validate.gate import CHECKS, annotation, checks_for, render, run_gate
+from ccb_observe.validate.gate import CHECKS, annotation, checks_for, promtool_test_rules, render, run_gate
 
 from conftest import ROOT
 
@@ -105,6 +105,26 @@ def test_failing_promtool_suite_fails_the_gate(generated_copy: Path, promtool: s
     assert f"{tests / 'zz-wrong.yml'}:5: error: [promtool/test-rules]" in result.output, result.output
     assert "PodRestart" in result.output
     assert f"{tests / 'zz-nothing.yml'}: error: [promtool/test-rules] rule file prometheus/tests/missing.rules.yml does not exist" in result.output
+
+
+def test_passing_promtool_suite_passes(generated_copy: Path, promtool: str) -> None:
+    tests = generated_copy / SYSTEM_DIR / "prometheus" / "tests"
+    tests.mkdir(parents=True, exist_ok=True)
+    (tests / "quiet.yml").write_text(
+        "rule_files: [../rules/alerts.rules.yml]\n"
+        "evaluation_interval: 1m\n"
+        "tests:\n"
+        "- interval: 1m\n"
+        "  name: no restarts, no alert\n"
+        "  input_series:\n"
+        "  - series: 'kube_pod_container_status_restarts_total{namespace=\"claude-code-bot\", pod=\"p\", container=\"c\"}'\n"
+        "    values: '3x30'\n"
+        "  alert_rule_test:\n"
+        "  - eval_time: 20m\n"
+        "    alertname: PodRestart\n"
+        "    exp_alerts: []\n"
+    )
+    assert promtool_test_rules(generated_copy / SYSTEM_DIR) == []
 
 
 def test_missing_tool_exits_2_with_one_message(generated_copy: Path, tmp_path: Path) -> None:
