@@ -65,6 +65,8 @@ def test_dashboards_are_modern_grafana(generated_copy: Path) -> None:
         assert {p["type"] for p in dashboard["panels"]} <= {"row", "timeseries", "stat", "gauge", "table", "text"}
         assert [p["id"] for p in dashboard["panels"]] == list(range(1, len(dashboard["panels"]) + 1))
         assert [v["name"] for v in dashboard["templating"]["list"] if v["type"] == "datasource"] == ["datasource"]
+        assert "claude-code-bot" in dashboard["tags"]
+        assert [(link["type"], link["tags"]) for link in dashboard["links"]] == [("dashboards", ["claude-code-bot"])]
         for p in data_panels(dashboard):
             assert p["title"] and p["description"] and p["fieldConfig"]["defaults"]["unit"], p["title"]
             assert "maxDataPoints" not in p and "span" not in p

@@ -181,9 +181,12 @@ def grafanalib_panel(panel: Panel, pos: g.GridPos, panel_id: int) -> g.Panel:
 def grafanalib_dashboard(system: System, dashboard: Dashboard) -> g.Dashboard:
     panels = [grafanalib_panel(p, pos, i) for i, (p, pos) in enumerate(layout(dashboard.panels), start=1)]
     variable = g.Template(name=DATASOURCE_VARIABLE, label="Data source", query="prometheus", type="datasource")
+    # Every dashboard carries the system's tag, so that this link lists them all.
+    siblings = g.DashboardLink(title=f"{system.name} dashboards", tags=[system.name], asDropdown=True, includeVars=True,
+                               keepTime=True, type="dashboards", icon="dashboard")
     return g.Dashboard(
         title=dashboard.title, uid=dashboard.uid, description=dashboard.description, panels=panels,
-        tags=list(dashboard.tags), editable=False, templating=g.Templating([variable]),
+        tags=sorted({*dashboard.tags, system.name}), links=[siblings], editable=False, templating=g.Templating([variable]),
         time=g.Time(dashboard.time_from, "now"), refresh=dashboard.refresh,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR, timezone="utc",
     )

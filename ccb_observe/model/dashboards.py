@@ -163,6 +163,9 @@ PANEL_KINDS = (Row, Text, TimeSeries, Stat, Gauge, Table)
 
 @dataclass(frozen=True)
 class Dashboard:
+    """One Grafana dashboard: its panels in reading order (a Row starts a new line), with a stable
+    uid that names its file and URL."""
+
     uid: str  # stable, lower-case: the file name and the /d/<uid> URL
     title: str
     description: str
