@@ -79,6 +79,10 @@ CASES = {
         alert("histogram_quantile(0.9, sum by (route) (rate(lat_seconds_bucket[5m]))) > 2"),
         alert("histogram_quantile(0.9, sum by (route, le) (rate(lat_seconds_bucket[5m]))) > 2"),
     ),
+    "lint/unsupported-function": (
+        alert("limitk(1, sort_by_label(temperature_celsius, 'room')) > 30"),
+        alert("topk(1, sort_desc(temperature_celsius)) > 30"),
+    ),
     "lint/unknown-metric": (
         alert("sum(rate(req_totl[5m])) > 5"),
         alert("sum(rate(req_total[5m])) > 5"),
@@ -127,6 +131,11 @@ def test_threshold_against_the_declared_alert_of_the_same_name(tmp_path: Path) -
     (finding,) = lint(tmp_path, alert(text.format("0.75"), name="SlowRequests"))
     assert finding.check == "lint/slo-threshold" and "> 1" in finding.message and "test_lint.py" in finding.message
     assert lint(tmp_path, alert(text.format("1"), name="SlowRequests")) == []
+
+
+def test_newer_functions_are_named(tmp_path: Path) -> None:
+    (finding,) = lint(tmp_path, CASES["lint/unsupported-function"][0])
+    assert finding.message.startswith("alert Test: limitk(), sort_by_label() not in Prometheus 2.42")
 
 
 def test_missing_summary_is_named(tmp_path: Path) -> None:

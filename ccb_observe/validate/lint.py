@@ -33,6 +33,17 @@ SET_OPERATORS = {"and", "or", "unless"}
 COUNTING_FUNCTIONS = {"rate", "irate", "increase"}
 VALUE_PRESERVING_FUNCTIONS = {"clamp_min", "clamp_max", "clamp", "abs", "round", "ceil", "floor"}
 VALUE_PRESERVING_AGGREGATIONS = {"sum", "max", "min", "avg", "topk", "bottomk"}
+# What Prometheus 2.42 evaluates (promql-parser also accepts newer ones: info, limitk, sort_by_label, ...).
+PROMETHEUS_FUNCTIONS = frozenset("""
+    abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil changes clamp
+    clamp_max clamp_min cos cosh count_over_time day_of_month day_of_week day_of_year days_in_month
+    deg delta deriv exp floor histogram_count histogram_fraction histogram_quantile histogram_sum
+    holt_winters hour idelta increase irate label_join label_replace last_over_time ln log10 log2
+    max_over_time min_over_time minute month pi predict_linear present_over_time quantile_over_time
+    rad rate resets round scalar sgn sin sinh sort sort_desc sqrt stddev_over_time stdvar_over_time
+    sum_over_time tan tanh time timestamp vector year
+""".split())
+PROMETHEUS_AGGREGATIONS = frozenset("sum min max avg group stddev stdvar count count_values bottomk topk quantile".split())
 BURN_RATE_PREFIX = naming.burn_rate(Duration(60)).removesuffix("1m")  # "slo:burn_rate:"
 
 
@@ -168,10 +179,23 @@ class Threshold:
 class Expression:
     facts: Facts
     thresholds: tuple[Threshold, ...]
+    aggregations: frozenset[str]
 
 
 def _expression(text: str) -> Expression:
-    return Expression(facts(text), tuple(_thresholds(parse(text))))
+    ast = parse(text)
+    return Expression(facts(text), tuple(_thresholds(ast)), _aggregations(ast))
+
+
+def _aggregations(ast: promql_parser.Expr) -> frozenset[str]:
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if type(node).__name__ == "AggregateExpr":
+            found.add(str(getattr(node, "op")))
+
+    promql_parser.walk(ast, pre_visit=visit)
+    return frozenset(found)
 
 
 def _thresholds(node: object) -> Iterator[Threshold]:
@@ -259,6 +283,16 @@ def _absolute_count(node: object) -> tuple[str, str] | None:
     if kind == "BinaryExpr" and str(getattr(node, "op")) in ("+", "-", "or"):
         return _absolute_count(getattr(node, "lhs")) or _absolute_count(getattr(node, "rhs"))
     return None
+
+
+def unsupported_function(rule: FileRule, expr: Expression, ctx: Context) -> Iterator[Finding]:
+    newer = sorted((expr.facts.functions - PROMETHEUS_FUNCTIONS) | (expr.aggregations - PROMETHEUS_AGGREGATIONS))
+    if newer:
+        names = ", ".join(f"{name}()" for name in newer)
+        yield rule.finding(
+            "unsupported-function", f"{names} not in Prometheus 2.42: the rule group would fail to load",
+            f"rewrite without {names} for 2.42, or upgrade Prometheus first",
+        )
 
 
 def quantile_without_le(rule: FileRule, expr: Expression, ctx: Context) -> Iterator[Finding]:
@@ -428,6 +462,7 @@ LINT_RULES: tuple[LintRule, ...] = (
     rate_over_gauge,
     ratio_vs_absolute_rate,
     quantile_without_le,
+    unsupported_function,
     unknown_series,
     short_range,
     missing_for,
