@@ -12,6 +12,7 @@ from typing import Iterable
 from ..durations import Duration
 from ..errors import DefinitionError, Location
 from ..model import System
+from ..model.base import frozen_mapping
 from ..model.logs import (
     FileBuffer,
     FileOutput,
@@ -107,7 +108,7 @@ def source(src: TailSource) -> Directive:
         ("tag", src.tag),
         ("read_from_head", _bool(src.read_from_head)),
         ("refresh_interval", _time(src.refresh_interval)),
-        *src.extra_params,  # type: ignore[misc]
+        *frozen_mapping(src.extra_params),
     ], children=[_directive("parse", params=parse_params)])
 
 
@@ -117,10 +118,10 @@ def filter_(flt: Filter) -> Directive:
             ("@type", "kubernetes_metadata"),
             ("skip_labels", _bool(flt.skip_labels)),
             ("skip_container_metadata", _bool(flt.skip_container_metadata)),
-            *flt.extra_params,  # type: ignore[misc]
+            *frozen_mapping(flt.extra_params),
         ])
     if isinstance(flt, RecordTransform):
-        record = [_directive("record", params=flt.add)] if flt.add else []  # type: ignore[arg-type]
+        record = [_directive("record", params=frozen_mapping(flt.add))] if flt.add else []
         return _directive("filter", flt.match, [
             ("@type", "record_transformer"),
             ("remove_keys", ",".join(flt.remove) or None),
@@ -165,15 +166,15 @@ def buffer(buf: FileBuffer) -> Directive:
         ("chunk_limit_size", buf.chunk_limit_size),
         ("total_limit_size", buf.total_limit_size),
         ("flush_mode", "interval"),
-        ("flush_interval", _time(buf.flush_interval)),  # type: ignore[arg-type]
+        ("flush_interval", _time(buf.flush_interval)),
         ("flush_thread_count", str(buf.flush_thread_count)),
         ("flush_at_shutdown", "true"),
         ("retry_type", "exponential_backoff"),
-        ("retry_wait", _time(buf.retry_wait)),  # type: ignore[arg-type]
-        ("retry_max_interval", _time(buf.retry_max_interval)),  # type: ignore[arg-type]
-        ("retry_timeout", _time(buf.retry_timeout)),  # type: ignore[arg-type]
+        ("retry_wait", _time(buf.retry_wait)),
+        ("retry_max_interval", _time(buf.retry_max_interval)),
+        ("retry_timeout", _time(buf.retry_timeout)),
         ("overflow_action", buf.overflow_action),
-        *buf.extra_params,  # type: ignore[misc]
+        *frozen_mapping(buf.extra_params),
     ])
 
 
@@ -198,7 +199,7 @@ def output(out: Output) -> Directive:
         ("index_name", None if dated else out.index),
         ("include_tag_key", "true"),
         ("suppress_type_name", "true" if out.flavor == "elasticsearch" else None),  # no mapping types since ES 7
-        *out.extra_params,  # type: ignore[misc]
+        *frozen_mapping(out.extra_params),
     ], [buffer(out.buffer)])
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Mapping, Union
 
-from ..durations import Duration, DurationLike
+from ..durations import Duration
 from ..errors import DefinitionError, Location
 from .base import defined_here, duration_of, frozen_mapping, set_field
 
@@ -77,8 +77,9 @@ def portable_regex_problem(pattern: str, line_pattern: bool = False) -> str | No
             return f"anchor {ch!r} means end/start of *line* in Ruby but of string in Python"
         elif ch == "(" and pattern[i + 1: i + 2] == "?":
             rest = pattern[i + 2:]
-            if named_groups and _NAMED_GROUP.match(pattern, i):
-                i = _NAMED_GROUP.match(pattern, i).end()  # type: ignore[union-attr]
+            named = _NAMED_GROUP.match(pattern, i) if named_groups else None
+            if named:
+                i = named.end()
                 continue
             if not (rest.startswith(":") or rest.startswith("i:") or rest.startswith("=") or rest.startswith("!")):
                 return "only (?:…), (?i:…), (?=…) and (?!…) groups are portable" + (" (and (?<name>…))" if named_groups else "")
@@ -233,11 +234,12 @@ class RecordTransform:
     def __post_init__(self) -> None:
         where, what = self.defined_at, "record_transformer filter"
         _check_pattern(where, what, self.match)
-        set_field(self, "add", frozen_mapping(self.add))
+        added = frozen_mapping(self.add)
+        set_field(self, "add", added)
         set_field(self, "remove", tuple(self.remove))
-        if not self.add and not self.remove:
+        if not added and not self.remove:
             raise DefinitionError(where, what, "add or remove at least one field")
-        for key, value in self.add:  # type: ignore[misc]
+        for key, value in added:
             _check_field(where, what, key)
             if _PLACEHOLDER.search(value):
                 raise DefinitionError(where, what, f"value of {key!r} would be expanded as a placeholder (contains '${{' or __NAME__)")
@@ -280,11 +282,11 @@ class FileBuffer:
     path: str
     chunk_limit_size: str = "8m"
     total_limit_size: str = "2g"
-    flush_interval: DurationLike = "5s"
+    flush_interval: Duration = Duration(5)
     flush_thread_count: int = 2
-    retry_wait: DurationLike = "1s"
-    retry_max_interval: DurationLike = "1m"
-    retry_timeout: DurationLike = "24h"
+    retry_wait: Duration = Duration(1)
+    retry_max_interval: Duration = Duration(60)  # exponential backoff from retry_wait up to this
+    retry_timeout: Duration = Duration(86400)  # then the chunk is given up
     overflow_action: OverflowAction = "block"
     extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
     defined_at: Location = defined_here()
@@ -302,7 +304,7 @@ class FileBuffer:
             raise DefinitionError(where, what, "chunk_limit_size exceeds total_limit_size")
         if self.flush_thread_count < 1:
             raise DefinitionError(where, what, "flush_thread_count is at least 1")
-        if self.retry_wait > self.retry_max_interval:  # type: ignore[operator]
+        if self.retry_wait > self.retry_max_interval:
             raise DefinitionError(where, what, "retry_wait exceeds retry_max_interval")
         if self.overflow_action not in ("block", "drop_oldest_chunk", "throw_exception"):
             raise DefinitionError(where, what, f"overflow_action is block, drop_oldest_chunk or throw_exception, got {self.overflow_action!r}")
