@@ -27,6 +27,7 @@ UID_RE = re.compile(r"^[a-z0-9-]{1,40}$")
 MODERN_TYPES = frozenset({"row", "timeseries", "stat", "gauge", "table", "text", "bargauge", "barchart",
                           "piechart", "heatmap", "histogram", "state-timeline", "status-history", "logs", "alertlist"})
 DATA_SOURCE = "${datasource}"
+GRAFANALIB_MAX_DATA_POINTS = 100
 GRID_COLUMNS = 24
 JSON = dict[str, Any]
 Report = Callable[[str, str], None]  # (rule, message)
@@ -109,6 +110,8 @@ def _lint_panel(name: str, panel: JSON, recorded: frozenset[str], report: Report
     for key in ("title", "description"):
         if not str(panel.get(key) or "").strip():
             report(f"panel-{key}", f"{where}: no {key}")
+    if panel.get("maxDataPoints") == GRAFANALIB_MAX_DATA_POINTS:
+        report("grafanalib-default", f"{where}: maxDataPoints {GRAFANALIB_MAX_DATA_POINTS} is grafanalib's default; it thins every series to 100 points")
     if not str(panel.get("fieldConfig", {}).get("defaults", {}).get("unit") or "").strip():
         report("panel-unit", f"{where}: no unit (fieldConfig.defaults.unit)")
     targets = panel.get("targets") or []
