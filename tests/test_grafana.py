@@ -428,3 +428,11 @@ def test_prometheus_2_42_parses_every_dashboard_query(promtool: str, generated_c
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(exprs)} rules found" in result.stdout
     assert len(exprs) > 40
+
+
+def test_an_slo_without_alert_tiers_still_gets_a_burn_rate_panel() -> None:
+    quiet = SLO("quiet", 99, RatioIndicator(total=requests(), bad=requests(status="500")), "Requests succeed", tiers=())
+    system = System("app", metrics=(requests,), slos=(quiet,))
+    (overview,) = grafana.dashboards(system)
+    (burn,) = [p for p in overview.data_panels() if p.title == "quiet: burn rate"]
+    assert [query.legend for query in burn.queries] == ["5m"] and burn.thresholds == ()

@@ -84,7 +84,8 @@ def slo_panels(slo: SLO) -> list[Panel]:
         "percentunit", (Query(slo_query(naming.BUDGET_REMAINING, slo), "budget left"),),
         (Threshold(Decimal(0), "orange"), Threshold(Decimal("0.25"), "green")), "red", width=4, defined_at=at,
     )
-    windows = sorted({w for t in slo.tiers for w in (t.long_window, t.short_window)})
+    # The 5m burn rate is always recorded: an SLO without alert tiers still gets a panel with a query.
+    windows = sorted({naming.FINE_WINDOW} | {w for t in slo.tiers for w in (t.long_window, t.short_window)})
     burn = TimeSeries(
         f"{slo.name}: burn rate",
         "How many times faster than sustainable the error budget is spent, per alert window. Dashed lines: "
