@@ -109,6 +109,17 @@ def test_fresh_install_init_generate_and_check_pass(fresh_venv: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
 
 
+def test_install_from_a_git_url_ships_the_package_data(tmp_path: Path) -> None:
+    """What `pip install git+https://…` gives: the committed tree, built into a wheel."""
+    target = tmp_path / "site"
+    done = run([str(VENV_BIN / "pip"), "install", "-q", "--no-deps", "--target", str(target), f"git+file://{ROOT}"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    package = target / "ccb_observe"
+    assert (package / "py.typed").is_file() and (package / "__init__.py").is_file()
+    assert (package / "scaffold_templates" / "definitions.py.tmpl").is_file()
+    assert (target / "bin" / "ccb-observe").is_file()
+
+
 # ---------------------------------------------------------------- definitions from anywhere
 
 
@@ -200,7 +211,7 @@ def test_init_config_files_are_well_formed() -> None:
     assert [h["entry"] for h in hooks] == ["ccb-observe generate --check", "ccb-observe check"]
     workflow = yaml.safe_load(files[".github/workflows/observability.yml"])
     steps = workflow["jobs"]["check"]["steps"]
-    assert steps[-1]["run"] == "make check"
+    assert steps[-1]["run"] == "make check FORMAT=github"
     assert any("prometheus-alertmanager" in s.get("run", "") for s in steps)
     assert not any(b"@@" in content for content in files.values())
 
