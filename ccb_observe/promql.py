@@ -278,11 +278,13 @@ class String(Expr):
 class Selector(Expr):
     """An instant vector selector: `metric{label="value", ...}`."""
 
-    metric: str
+    metric: str  # "" selects by matchers alone: {__name__=~"slo:.+"}
     matchers: tuple[Matcher, ...] = ()
 
     def __post_init__(self) -> None:
-        if not METRIC_NAME_RE.match(self.metric):
+        if self.metric == "" and not self.matchers:
+            raise ValueError("a selector names a metric or has matchers")
+        if self.metric and not METRIC_NAME_RE.match(self.metric):
             raise ValueError(f"invalid metric name {self.metric!r}")
 
     @property

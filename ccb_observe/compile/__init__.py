@@ -8,12 +8,13 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import alertmanager, fluentd, grafana, kubernetes, logrotate, rules, scrape
+from . import alertmanager, fluentd, grafana, kubernetes, logrotate, promtool_tests, rules, scrape
 
 Compiler = Callable[[System], Output]
 
 TARGETS: dict[str, Compiler] = {
     "rules": rules.compile,
+    "promtool-tests": promtool_tests.compile,
     "alertmanager": alertmanager.compile,
     "scrape": scrape.compile,
     "kubernetes": kubernetes.compile,
