@@ -377,7 +377,7 @@ def test_regexp_parse_and_opensearch_and_file_outputs_render_and_pass() -> None:
 def test_each_output_has_its_own_buffer_path() -> None:
     shared = FileBuffer("/b/same")
     with pytest.raises(DefinitionError, match="own"):
-        small_pipeline(outputs=(FileOutput("a", "/o/a", shared), FileOutput("b", "/o/b", shared)))
+        small_pipeline(outputs=(FileOutput("app", "/o/a", shared), FileOutput("app", "/o/b", shared)))
 
 
 def test_cli_exits_2_and_leaves_generated_untouched(tmp_path: Path) -> None:
@@ -449,3 +449,13 @@ def test_rotation_policy_rules() -> None:
         LogRotation(("/a/*.log",), postrotate=("endscript",))
     with pytest.raises(DefinitionError, match="path"):
         LogRotation(("/a/my logs/*.log",), copytruncate=True)
+
+
+def test_every_source_reaches_an_output_and_every_filter_a_source() -> None:
+    with pytest.raises(DefinitionError, match="no output matches its tag 'app'"):
+        small_pipeline(outputs=(StdoutOutput("other.**"),))
+    with pytest.raises(DefinitionError, match="matches no source's tag"):
+        small_pipeline(filters=(Redact("kubernetes.**"),))
+    containers = TailSource("c", paths=("/var/log/containers/*.log",), pos_file="/p.pos", tag="kubernetes.*")
+    assert containers.sample_tag == "kubernetes.var.log.containers.x.log"
+    assert small_pipeline(sources=(containers,), outputs=(StdoutOutput("kubernetes.**"),))

@@ -181,6 +181,12 @@ class TailSource:
     extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()  # more in_tail parameters, checked by the catalog
     defined_at: Location = defined_here()
 
+    @property
+    def sample_tag(self) -> str:
+        """The tag of a record from the first path: in_tail puts the path, '/' as '.', for '*'."""
+        path = self.paths[0].replace("*", "x").strip("/").replace("/", ".")
+        return self.tag.replace("*", path)
+
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"log source {self.name!r}"
         _check_id(where, what, self.name)
@@ -465,6 +471,13 @@ class LogPipeline:
             if source.name in seen:
                 raise DefinitionError(source.defined_at, f"log source {source.name!r}", f"duplicate name (first defined at {seen[source.name]})")
             seen[source.name] = source.defined_at
+        for source in self.sources:
+            tag = source.sample_tag
+            if not any(matches_tag(o.match, tag) for o in self.outputs):
+                raise DefinitionError(source.defined_at, f"log source {source.name!r}", f"no output matches its tag {tag!r}: its records would be dropped")
+        for flt in self.filters:
+            if not any(matches_tag(flt.match, s.sample_tag) for s in self.sources):
+                raise DefinitionError(flt.defined_at, f"{type(flt).__name__} filter", f"pattern {flt.match!r} matches no source's tag: it filters nothing")
         buffers: dict[str, Location] = {}
         for output in self.outputs:
             buffer = getattr(output, "buffer", None)
@@ -473,6 +486,36 @@ class LogPipeline:
             if buffer.path in buffers:
                 raise DefinitionError(output.defined_at, "output", f"buffer path {buffer.path} is shared with the output at {buffers[buffer.path]}: each output needs its own")
             buffers[buffer.path] = output.defined_at
+
+
+# ---------------------------------------------------------------- tags and patterns
+
+
+def matches_tag(pattern: str, tag: str) -> bool:
+    """fluentd's <match>/<filter> semantics: space-separated alternatives; per dot-separated part,
+    `*` is one part, `**` zero or more, `{a,b}` either."""
+    return any(_match_parts(alt.split("."), tag.split(".")) for alt in pattern.split(" "))
+
+
+def _match_parts(pattern: list[str], parts: list[str]) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match_parts(rest, parts[i:]) for i in range(len(parts) + 1))
+    return bool(parts) and _part_regex(head).fullmatch(parts[0]) is not None and _match_parts(rest, parts[1:])
+
+
+def _part_regex(part: str) -> re.Pattern[str]:
+    out = []
+    for token in re.split(r"(\*|\{[^}]*\})", part):
+        if token == "*":
+            out.append("[^.]*")
+        elif token.startswith("{") and token.endswith("}"):
+            out.append("(?:" + "|".join(re.escape(alt) for alt in token[1:-1].split(",")) + ")")
+        else:
+            out.append(re.escape(token))
+    return re.compile("".join(out))
 
 
 # ---------------------------------------------------------------- shared checks
@@ -516,5 +559,5 @@ def _bytes(size: str) -> int:
 __all__ = [
     "BOT_SECRETS", "CreateMode", "FileBuffer", "FileOutput", "Filter", "JsonParse", "KubernetesMetadata",
     "LogPipeline", "LogRotation", "Output", "Parse", "Redact", "Redaction", "RecordTransform", "RegexpParse",
-    "SearchOutput", "SecretRef", "StdoutOutput", "TailSource", "env", "portable_regex_problem", "python_regex",
+    "SearchOutput", "SecretRef", "StdoutOutput", "TailSource", "env", "matches_tag", "portable_regex_problem", "python_regex",
 ]

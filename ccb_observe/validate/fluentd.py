@@ -474,22 +474,22 @@ def checks(system_dir: Path) -> list[Finding]:
     try:
         tree = parse(text)
     except ConfigSyntaxError as exc:
-        return [Finding(CONF, exc.line, "fluentd/syntax", str(exc), "regenerate with `make generate`")]
-    findings = [Finding(CONF, p.line, "fluentd/catalog", str(p), "see the plugin's parameter list") for p in problems(tree)]
+        return [Finding(str(conf), exc.line, "fluentd/syntax", str(exc), "regenerate with `make generate`")]
+    findings = [Finding(str(conf), p.line, "fluentd/catalog", str(p), "see the plugin's parameter list") for p in problems(tree)]
     return findings + _configmap_findings(system_dir, text)
 
 
 def _configmap_findings(system_dir: Path, text: str) -> list[Finding]:
     path = system_dir / CONFIGMAP
     if not path.is_file():
-        return [Finding(CONFIGMAP, 0, "fluentd/configmap", "missing beside fluent.conf", "regenerate with `make generate`")]
+        return [Finding(str(path), 0, "fluentd/configmap", "missing beside fluent.conf", "regenerate with `make generate`")]
     try:
         document = yaml.safe_load(path.read_text())
         embedded = document["data"]["fluent.conf"]
     except (yaml.YAMLError, KeyError, TypeError) as exc:
-        return [Finding(CONFIGMAP, 0, "fluentd/configmap", f"no data.fluent.conf: {exc}")]
+        return [Finding(str(path), 0, "fluentd/configmap", f"no data.fluent.conf: {exc}")]
     if document.get("kind") != "ConfigMap" or document.get("apiVersion") != "v1":
-        return [Finding(CONFIGMAP, 0, "fluentd/configmap", "not a v1 ConfigMap")]
+        return [Finding(str(path), 0, "fluentd/configmap", "not a v1 ConfigMap")]
     if embedded != text:
-        return [Finding(CONFIGMAP, 0, "fluentd/configmap", "data.fluent.conf differs from fluent.conf", "regenerate with `make generate`")]
+        return [Finding(str(path), 0, "fluentd/configmap", "data.fluent.conf differs from fluent.conf", "regenerate with `make generate`")]
     return []

@@ -33,5 +33,5 @@ def checks(system_dir: Path) -> list[Finding]:
         return []
     found: list[Finding] = []
     for stanza in sorted(p for p in folder.iterdir() if p.is_file()):
-        found += findings_of(debug_run(stanza), f"{DIR}/{stanza.name}")
+        found += findings_of(debug_run(stanza), str(stanza))
     return found
