@@ -5,7 +5,9 @@ from __future__ import annotations
 import yaml
 
 from ccb_observe.compile import kubernetes, rules
-from ccb_observe.model import SLO, RatioIndicator, System, counter
+from decimal import Decimal
+
+from ccb_observe.model import SLO, AvailabilityIndicator, RatioIndicator, System, counter
 from ccb_observe.output import Output
 from ccb_observe.promql import matches
 
@@ -79,3 +81,239 @@ def test_thanos_ruler_args(seed_output: Output) -> None:
     assert "--eval-interval=15s" in args
     assert "--alertmanagers.url=http://alertmanager:9093" in args
     assert any(a.startswith("--rule-file=") for a in args)
+
+
+# ---------------------------------------------------------------- import: every shared spec
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from conftest import ROOT, shared_dir  # noqa: E402
+
+CLI = str(Path(sys.executable).with_name("ccb-observe"))
+SLOTH_SPECS = ("getting-started.yml", "k8s-getting-started.yml", "kubernetes-apiserver.yml",
+               "openslo-getting-started.yml", "raw-home-wifi.yml")
+OPENSLO_SPECS = ("bundle.yaml", "minimal-slo.yaml")
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def imported_and_generated(tool: str, spec: Path, work: Path) -> Path:
+    """`import TOOL SPEC -o defs/x.py`, then `generate --definitions defs`; the generated system dir."""
+    defs, out = work / "defs", work / "generated"
+    done = _cli("import", tool, str(spec), "-o", str(defs / (spec.stem.replace("-", "_") + ".py")))
+    assert done.returncode == 0, done.stderr
+    done = _cli("generate", "--definitions", str(defs), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    (system_dir,) = out.iterdir()
+    return system_dir
+
+
+@pytest.fixture(scope="module")
+def sloth_imports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = shared_dir("interop", "sloth")
+    return {name: imported_and_generated("sloth", folder / name, tmp_path_factory.mktemp(name)) for name in SLOTH_SPECS}
+
+
+@pytest.fixture(scope="module")
+def openslo_imports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = shared_dir("interop", "openslo")
+    return {name: imported_and_generated("openslo", folder / name, tmp_path_factory.mktemp(name)) for name in OPENSLO_SPECS}
+
+
+def test_every_shared_spec_is_covered() -> None:
+    folder = shared_dir("interop")
+    assert sorted(p.name for p in (folder / "sloth").glob("*.yml")) == sorted(SLOTH_SPECS)
+    assert sorted(p.name for p in (folder / "openslo").glob("*.yaml")) == sorted(OPENSLO_SPECS)
+
+
+def _promtool_accepts(system_dir: Path, promtool: str) -> int:
+    files = sorted((system_dir / rules.RULES_DIR).glob("*.yml"))
+    assert files
+    done = subprocess.run([promtool, "check", "rules", *map(str, files)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return len(files)
+
+
+@pytest.mark.parametrize("spec", SLOTH_SPECS)
+def test_sloth_spec_imports_and_promtool_accepts_the_rules(spec: str, sloth_imports: dict[str, Path], promtool: str) -> None:
+    assert _promtool_accepts(sloth_imports[spec], promtool) >= 1
+
+
+@pytest.mark.parametrize("spec", OPENSLO_SPECS)
+def test_openslo_spec_imports_and_promtool_accepts_the_rules(spec: str, openslo_imports: dict[str, Path], promtool: str) -> None:
+    assert _promtool_accepts(openslo_imports[spec], promtool) >= 1
+
+
+def _load(source: str, tmp_path: Path) -> System:
+    from ccb_observe.loader import load_systems
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "imported.py").write_text(source)
+    (system,) = load_systems(tmp_path)
+    return system
+
+
+def test_sloth_queries_become_typed_indicators(tmp_path: Path) -> None:
+    from ccb_observe.interop import sloth
+    from ccb_observe.interop.emit import module_source
+    from ccb_observe.model import LatencyIndicator, MetricType, RawIndicator
+
+    system = _load(module_source(sloth.import_file(shared_dir("interop", "sloth") / "kubernetes-apiserver.yml")), tmp_path)
+    availability, latency = system.slos
+    assert isinstance(availability.indicator, RatioIndicator)
+    assert availability.indicator.bad.render() == 'apiserver_request_total{code=~"(5..|429)"}'  # type: ignore[union-attr]
+    assert isinstance(latency.indicator, LatencyIndicator)
+    assert latency.indicator.threshold == Decimal("0.4")
+    assert latency.objective == Decimal("99")
+    catalog = system.catalog
+    assert catalog["apiserver_request_duration_seconds"].type is MetricType.HISTOGRAM
+    assert catalog["apiserver_request_duration_seconds"].labels == ("verb",)
+    assert catalog["apiserver_request_total"].type is MetricType.COUNTER
+    wifi = _load(module_source(sloth.import_file(shared_dir("interop", "sloth") / "raw-home-wifi.yml")), tmp_path / "wifi")
+    assert isinstance(wifi.slos[0].indicator, RawIndicator)
+    assert "[5m]" in wifi.slos[0].indicator.bad_events_5m.render()
+    assert wifi.catalog["unifipoller_client_satisfaction_ratio"].type is MetricType.GAUGE
+
+
+def test_sloth_alert_switches_choose_the_tiers(tmp_path: Path) -> None:
+    from ccb_observe.interop import sloth
+    from ccb_observe.interop.emit import module_source
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        'version: "prometheus/v1"\nservice: "svc"\nslos:\n  - name: "errors"\n    objective: 99.5\n'
+        '    sli:\n      events:\n        error_query: sum(rate(req_total{code=~"5.."}[{{.window}}]))\n'
+        '        total_query: sum(rate(req_total[{{ .window }}]))\n'
+        '    alerting:\n      name: X\n      ticket_alert:\n        disable: true\n'
+    )
+    system = _load(module_source(sloth.import_file(spec)), tmp_path / "defs")
+    assert [t.name for t in system.slos[0].tiers] == ["page-fast", "page-slow"]
+    assert system.slos[0].description == "Imported from Sloth SLO errors"
+
+
+def test_emitted_text_is_data_never_code(tmp_path: Path) -> None:
+    from ccb_observe.interop import sloth
+    from ccb_observe.interop.emit import module_source
+
+    hostile = 'x"""; import os; os.system("false") #\\n{{ .x }}'
+    spec = tmp_path / "spec.yml"
+    spec.write_text(yaml.safe_dump({"version": "prometheus/v1", "service": "svc", "slos": [{
+        "name": "errors", "objective": 99.5, "description": hostile,
+        "sli": {"events": {"error_query": 'sum(rate(req_total{path="a\\"b\'c"}[{{.window}}]))',
+                           "total_query": "sum(rate(req_total[{{.window}}]))"}},
+    }]}))
+    system = _load(module_source(sloth.import_file(spec)), tmp_path / "defs")
+    assert system.slos[0].description == hostile
+    assert system.slos[0].indicator.bad.matchers[0].value == "a\"b'c"  # type: ignore[union-attr]
+
+
+def test_openslo_bundle_resolves_references(tmp_path: Path) -> None:
+    from ccb_observe.interop import openslo
+    from ccb_observe.interop.emit import module_source
+
+    system = _load(module_source(openslo.import_file(shared_dir("interop", "openslo") / "bundle.yaml")), tmp_path)
+    (slo,) = system.slos
+    assert (slo.name, slo.objective, str(slo.period), slo.team) == ("checkout-availability", Decimal("99.9"), "30d", "payments")
+    assert slo.indicator.bad.render() == 'http_requests_total{code=~"5..", job="checkout"}'  # type: ignore[union-attr]
+    (fast,) = slo.tiers
+    assert (fast.factor, str(fast.long_window), str(fast.short_window), str(fast.for_), fast.severity) == (Decimal("14.4"), "1h", "5m", "2m", "critical")
+
+
+def test_openslo_threshold_metric(tmp_path: Path, promtool: str) -> None:
+    from ccb_observe.interop import openslo
+    from ccb_observe.interop.emit import module_source
+
+    spec = tmp_path / "latency.yaml"
+    spec.write_text(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: p95\nspec:\n  service: web\n  description: P95 under 300ms\n"
+        "  indicator:\n    metadata:\n      name: p95-latency\n    spec:\n      thresholdMetric:\n        metricSource:\n"
+        "          type: Prometheus\n          spec:\n            query: histogram_quantile(0.95, sum by (le) (rate(web_seconds_bucket[5m])))\n"
+        "  timeWindow:\n    - duration: 7d\n      isRolling: true\n  budgetingMethod: Occurrences\n"
+        "  objectives:\n    - op: lte\n      value: 0.3\n      target: 0.99\n"
+    )
+    system = _load(module_source(openslo.import_file(spec)), tmp_path / "defs")
+    (slo,) = system.slos
+    assert str(slo.period) == "7d"
+    bad = slo.indicator.bad_events_5m.render()  # type: ignore[union-attr]
+    assert " > 0.3)[5m:1m]" in bad and bad.startswith("sum(count_over_time((")
+    assert system.catalog["web_seconds"].type.value == "histogram"
+
+
+def test_export_openslo_round_trips(tmp_path: Path, seed: System) -> None:
+    from ccb_observe.interop import openslo
+    from ccb_observe.interop.emit import module_source
+
+    exported = tmp_path / "ccb.openslo.yaml"
+    done = _cli("export", "openslo", "-o", str(exported))
+    assert done.returncode == 0, done.stderr
+    docs = list(yaml.safe_load_all(exported.read_text()))
+    assert [d["kind"] for d in docs] == ["Service"] + ["SLO"] * len(seed.slos)
+    assert all(d["apiVersion"] == "openslo/v1" for d in docs)
+    back = _load(module_source(openslo.import_file(exported)), tmp_path / "defs")
+    for ours, theirs in zip(seed.slos, back.slos):
+        assert (theirs.name, theirs.objective, theirs.period) == (ours.name, ours.objective, ours.period)
+        assert [(t.name, t.burn_factor(ours.period), t.long_window, t.short_window, t.severity, t.priority) for t in theirs.tiers] == \
+               [(t.name, t.burn_factor(ours.period), t.long_window, t.short_window, t.severity, t.priority) for t in ours.tiers]
+        if not isinstance(ours.indicator, AvailabilityIndicator):
+            assert theirs.indicator == ours.indicator
+
+
+# ---------------------------------------------------------------- bad input: file, document, field; exit 2
+
+
+BAD_SPECS = {
+    "unknown field": (
+        'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 99\n    objectiv: 98\n'
+        '    sli:\n      raw:\n        error_ratio_query: vector(0)\n',
+        ":6: document 1, field slos[0].objectiv: unknown field",
+    ),
+    "missing objective": (
+        'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n'
+        '    sli:\n      raw:\n        error_ratio_query: vector(0)\n',
+        "document 1, field slos[0].objective: is required",
+    ),
+    "unsupported SLI kind": (
+        '---\nversion: "prometheus/v1"\nservice: svc\nslos: []\n---\nversion: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 99\n'
+        '    sli:\n      plugin:\n        id: sloth-common/availability\n',
+        "document 2, field slos[0].sli.plugin: unsupported SLI kind",
+    ),
+    "objective of 100%": (
+        'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 100\n'
+        '    sli:\n      raw:\n        error_ratio_query: vector(0)\n',
+        "document 1, field slos[0].objective: objective must be strictly between 0 and 100 percent",
+    ),
+    "bad PromQL": (
+        'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 99\n'
+        '    sli:\n      events:\n        error_query: sum(rate(x_total[{{.window}}])\n        total_query: sum(rate(x_total[{{.window}}]))\n',
+        "document 1, field slos[0].sli.events.error_query: PromQL does not parse",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SPECS))
+def test_bad_sloth_spec_exits_2_naming_file_document_and_field(case: str, tmp_path: Path) -> None:
+    text, expected = BAD_SPECS[case]
+    spec = tmp_path / "bad.yml"
+    spec.write_text(text)
+    out = tmp_path / "out.py"
+    done = _cli("import", "sloth", str(spec), "-o", str(out))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert str(spec) in done.stderr and expected in done.stderr, done.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [spec]
+
+
+def test_bad_openslo_spec_exits_2(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    text = (shared_dir("interop", "openslo") / "bundle.yaml").read_text().replace("counter: true", "counter: true\n    rawType: success")
+    spec.write_text(text)
+    done = _cli("import", "openslo", str(spec))
+    assert done.returncode == 2
+    assert "document 3, field spec.ratioMetric.rawType: unknown field" not in done.stderr  # rawType is known...
+    assert "document 3, field spec.ratioMetric" in done.stderr and "unsupported SLI kind" in done.stderr, done.stderr
+    assert done.stdout == ""

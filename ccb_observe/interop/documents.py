@@ -18,11 +18,17 @@ class _LineMap(dict):  # type: ignore[type-arg]
 
 
 class _Loader(yaml.SafeLoader):
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        mapping = _LineMap(super().construct_mapping(node, deep=True))
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-        return mapping
+    pass
+
+
+def _line_map(loader: _Loader, node: yaml.MappingNode) -> _LineMap:
+    mapping = _LineMap(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _line_map)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from .documents import Node
 # Sloth's window placeholder, a Go template action.
 WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
 COUNTING = ("rate", "increase")
+# The Prometheus client libraries' default histogram buckets.
+CLIENT_DEFAULT_BUCKETS = tuple(Decimal(b) for b in ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"))
 
 
 def at_base_window(node: Node) -> str:
@@ -176,11 +178,18 @@ class CatalogBuilder:
             merged.labels |= use.labels
             merged.buckets |= use.buckets
             kinds[family] = kind
-        return tuple(
-            Metric(name, kinds[name], f"Read by the SLIs imported from {source}.", labels=tuple(sorted(use.labels)),
-                   buckets=tuple(sorted(use.buckets)) if kinds[name] is MetricType.HISTOGRAM else (), defined_at=where)
-            for name, use in sorted(families.items())
-        )
+        return tuple(_metric(name, kinds[name], use, where, source) for name, use in sorted(families.items()))
+
+
+def _metric(name: str, kind: MetricType, use: MetricUse, where: Location, source: str) -> Metric:
+    help = f"Read by the SLIs imported from {source}."
+    buckets: tuple[Decimal, ...] = ()
+    if kind is MetricType.HISTOGRAM:
+        buckets = tuple(sorted(use.buckets))
+        if not buckets:
+            buckets = CLIENT_DEFAULT_BUCKETS
+            help += " Buckets: the client libraries' defaults, since the spec names none; correct them."
+    return Metric(name, kind, help, labels=tuple(sorted(use.labels)), buckets=buckets, defined_at=where)
 
 
 def _family(name: str, use: MetricUse, all_names: set[str]) -> tuple[str, MetricType | None]:
