@@ -27,6 +27,8 @@ _INDEX = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 _SHELL_LINE = re.compile(r"^[^\n\r]+$")
 _MODE = re.compile(r"^0[0-7]{3}$")
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_\-]*$")
+# Plugin parameters the model has no field for, given as a mapping; the catalog checks them.
+Params = Union[Mapping[str, str], tuple[tuple[str, str], ...]]
 # Placeholders record_transformer expands in a value even without enable_ruby.
 _PLACEHOLDER = re.compile(r"\$\{|__[A-Z_]+__")
 
@@ -178,7 +180,7 @@ class TailSource:
     exclude_paths: tuple[str, ...] = ()
     read_from_head: bool = True
     refresh_interval: Duration | None = None
-    extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()  # more in_tail parameters, checked by the catalog
+    extra_params: Params = ()  # more in_tail parameters, checked by the catalog
     defined_at: Location = defined_here()
 
     @property
@@ -220,7 +222,7 @@ class KubernetesMetadata:
     match: str = "kubernetes.**"
     skip_labels: bool = False
     skip_container_metadata: bool = False
-    extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
+    extra_params: Params = ()
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -294,7 +296,7 @@ class FileBuffer:
     retry_max_interval: Duration = Duration(60)  # exponential backoff from retry_wait up to this
     retry_timeout: Duration = Duration(86400)  # then the chunk is given up
     overflow_action: OverflowAction = "block"
-    extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
+    extra_params: Params = ()
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -332,7 +334,7 @@ class SearchOutput:
     index_date_format: str | None = "%Y.%m.%d"  # None: a single index named `index`
     ssl_verify: bool = True
     ca_file: str | None = None
-    extra_params: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
+    extra_params: Params = ()
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -542,7 +544,7 @@ def _check_field(where: Location, what: str, name: str) -> None:
         raise DefinitionError(where, what, f"field name {name!r}: letters, digits, '_', '-', '.'")
 
 
-def _params_of(where: Location, what: str, params: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def _params_of(where: Location, what: str, params: Params) -> tuple[tuple[str, str], ...]:
     pairs = frozen_mapping(params)
     for key, _ in pairs:
         if not re.match(r"^[a-z][a-z0-9_]*$", key):
