@@ -37,6 +37,7 @@ def compile_system(system: System) -> Output:
 
 
 def compile_all(systems: Iterable[System]) -> Output:
+    """Every system's files, each under its own folder, in sorted order."""
     merged: Output = {}
     for system in sorted(systems, key=lambda s: s.name):
         merged.update(compile_system(system))
