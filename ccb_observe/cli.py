@@ -158,6 +158,46 @@ def check(definitions: str, output: Path, fmt: Format) -> None:
 
 @main.command()
 @definitions_option
+def test(definitions: str) -> None:
+    """Run the generated promtool suites (compiled afresh from the definitions) and report per alert.
+    Exit 0 when every case passes, 1 when one fails, 2 on bad input or a missing promtool."""
+    import tempfile
+
+    from .compile.promtool_tests import uncovered
+    from .validate.gate import promtool_test_rules
+    from .validate.promtool import suite_cases
+
+    systems = loaded(definitions)
+    files = build(definitions)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="ccb-observe-test-") as tmp:
+        write_tree(files, Path(tmp) / "generated")
+        for system in systems:
+            system_dir = Path(tmp) / "generated" / system.name
+            try:
+                findings = promtool_test_rules(system_dir)
+            except ToolMissing as exc:
+                tool_missing(exc)
+            failures = {f.message: f for f in findings}
+            explained: set[str] = set()
+            click.echo(f"system {system.name}")
+            for alertname, cases in sorted(suite_cases(system_dir).items()):
+                broken = [c for c in cases if any(f"name: {c}," in m for m in failures)]
+                explained.update(m for m in failures for c in broken if f"name: {c}," in m)
+                failed += len(broken)
+                click.echo(f"  {'FAIL' if broken else 'ok  '} {alertname}: {len(cases) - len(broken)}/{len(cases)} cases pass")
+                for case in broken:
+                    click.echo(f"       failed: {case}")
+            for message in sorted(set(failures) - explained):  # e.g. a suite that does not load
+                failed += 1
+                click.echo(f"  FAIL {failures[message]}")
+            for name in uncovered(system):
+                click.echo(f"  not covered by generated suites: {name}")
+    sys.exit(EXIT_FAILED if failed else 0)
+
+
+@main.command()
+@definitions_option
 @format_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def lint(definitions: str, fmt: Format, files: tuple[Path, ...]) -> None:
