@@ -459,3 +459,12 @@ def test_every_source_reaches_an_output_and_every_filter_a_source() -> None:
     containers = TailSource("c", paths=("/var/log/containers/*.log",), pos_file="/p.pos", tag="kubernetes.*")
     assert containers.sample_tag == "kubernetes.var.log.containers.x.log"
     assert small_pipeline(sources=(containers,), outputs=(StdoutOutput("kubernetes.**"),))
+
+
+def test_redaction_stays_linear_on_long_lines(seed_patterns: list[tuple[str, str]]) -> None:
+    import time
+
+    started = time.perf_counter()
+    for line in ("a" * 20000, "x://" + "b" * 20000, "authorization" * 2000, "sk-ant-" * 3000):
+        redact(line, seed_patterns)
+    assert time.perf_counter() - started < 1.0

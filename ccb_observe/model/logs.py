@@ -121,7 +121,8 @@ class Redaction:
 
 
 # The secrets the Claude Code Bot handles. Specific token shapes first, then the generic
-# "name: value" ones, which keep the name and mask the value.
+# "name: value" ones, which keep the name and mask the value. Open-ended runs before a fixed word
+# are bounded ({0,32}), so a long line costs linear time, not quadratic backtracking.
 BOT_SECRETS = (
     Redaction("anthropic-api-key", r"sk-ant-[A-Za-z0-9_\-]{16,}", "[REDACTED:anthropic-key]"),
     Redaction("github-token", r"gh[pousr]_[A-Za-z0-9]{30,}", "[REDACTED:github-token]"),
@@ -138,10 +139,10 @@ BOT_SECRETS = (
     ),
     Redaction(
         "secret-assignment",
-        r"((?i:[a-z_\-]*(?:secret|password|passwd))[\"']?[ \t]*[:=][ \t]*[\"']?)[^ \t\r\n\"'&,;\\]+",
+        r"((?i:[a-z_\-]{0,32}(?:secret|password|passwd))[\"']?[ \t]*[:=][ \t]*[\"']?)[^ \t\r\n\"'&,;\\]+",
         r"\1[REDACTED]",
     ),
-    Redaction("url-credentials", r"(://[^:/@ \t\r\n\"']+:)[^@/ \t\r\n\"']+@", r"\1[REDACTED]@"),
+    Redaction("url-credentials", r"(://[^:/@ \t\r\n\"']{1,128}:)[^@/ \t\r\n\"']{1,256}@", r"\1[REDACTED]@"),
 )
 
 
