@@ -3,7 +3,11 @@ anywhere (several systems, outputs per system), and `init` scaffolding a repo th
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -236,3 +240,54 @@ def test_init_rejects_a_bad_system_name(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "system 'Bad_Name'" in result.output and "lower-case words" in result.output
     assert not (tmp_path / "x").exists()
+
+
+# ---------------------------------------------------------------- typed constructors
+
+
+def _typed_inits() -> list[tuple[type, ast.FunctionDef]]:
+    """The `if TYPE_CHECKING: def __init__` signatures of the model classes."""
+    found = []
+    for path in sorted((ROOT / "ccb_observe" / "model").glob("*.py")):
+        module = importlib.import_module(f"ccb_observe.model.{path.stem}")
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for stmt in node.body:
+                if isinstance(stmt, ast.If) and ast.unparse(stmt.test) == "TYPE_CHECKING":
+                    init = next(s for s in stmt.body if isinstance(s, ast.FunctionDef) and s.name == "__init__")
+                    found.append((getattr(module, node.name), init))
+    return found
+
+
+def test_typed_constructors_match_the_dataclass_fields() -> None:
+    """A type checker reads the TYPE_CHECKING __init__; Python runs the dataclass one. Same names,
+    same order, same optional parameters, same keyword-only ones."""
+    inits = _typed_inits()
+    assert {cls.__name__ for cls, _ in inits} >= {"SLO", "LatencyIndicator", "KPI", "Alert", "ScrapeJob", "System"}
+    for cls, init in inits:
+        fields = [f for f in dataclasses.fields(cls) if f.init]
+        positional = [a.arg for a in init.args.args[1:]]
+        assert positional == [f.name for f in fields if not f.kw_only], cls.__name__
+        assert [a.arg for a in init.args.kwonlyargs] == [f.name for f in fields if f.kw_only], cls.__name__
+        with_default = positional[len(positional) - len(init.args.defaults):] + [
+            a.arg for a, d in zip(init.args.kwonlyargs, init.args.kw_defaults) if d is not None]
+        assert with_default == [f.name for f in fields if f.default is not dataclasses.MISSING
+                                or f.default_factory is not dataclasses.MISSING], cls.__name__
+
+
+def test_user_code_type_checks_strictly(tmp_path: Path) -> None:
+    """Definitions as people write them ("5m", 99.9, lists) pass mypy --strict: the seed's main
+    module, the scaffold's example and every Python example of the docs."""
+    files = [ROOT / "definitions" / "claude_code_bot.py"]
+    scaffold = tmp_path / "scaffold_example.py"
+    scaffold.write_bytes(scaffold_files("orders")["definitions/orders.py"])
+    files.append(scaffold)
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        blocks = re.findall(r"^```python\n(.*?)^```$", page.read_text(), re.DOTALL | re.MULTILINE)
+        if blocks:
+            example = tmp_path / f"docs_{page.stem.replace('-', '_')}.py"
+            example.write_text("\n".join(blocks))
+            files.append(example)
+    done = run([str(VENV_BIN / "mypy"), "--strict", "--follow-imports=silent", *map(str, files)], cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -189,7 +189,7 @@ def model_slo(node: Node, name: str, objective: Decimal, indicator: Indicator, d
     """The model's SLO; a rule it breaks is reported at the spec's document and line."""
     try:
         return SLO(name, objective, indicator, description, period=period, tiers=tiers, team=team or None,
-                   defined_at=node.where)  # type: ignore[arg-type]
+                   defined_at=node.where)
     except DefinitionError as exc:
         raise DefinitionError(exc.where, f"document {node.doc}, field {node.path}: {exc.what}", exc.rule) from None
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping
 
-from ..durations import Duration
-from ..errors import DefinitionError, Location
+from ..durations import Duration, DurationLike
+from ..errors import UNKNOWN, DefinitionError, Location
 from ..promql import LABEL_NAME_RE, Expr
 from ..templates import Text
 from .base import defined_here, duration_of, frozen_mapping, set_field
@@ -36,6 +37,15 @@ class Alert:
     defined_at: Location = defined_here()
     # Set from `expr` when that is a Condition (kept through dataclasses.replace).
     condition: Condition | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(
+            self, name: str, expr: Expr | Condition, severity: Severity, priority: Priority,
+            summary: Text, description: Text, for_: DurationLike | None = None, runbook_url: str = "",
+            service: str | None = None, team: str | None = None,
+            labels: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+            *, defined_at: Location = UNKNOWN, condition: Condition | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"alert {self.name!r}"

@@ -13,6 +13,12 @@ from ..promql import to_decimal
 Number = Union[int, float, str, Decimal]
 
 
+# typed_init: a model class whose fields hold normalised values (Duration, Decimal, tuple) while
+# callers may pass what people write ("5m", 99.9, a list) declares the accepted signature in an
+# `if TYPE_CHECKING:` __init__. Type checkers read it; at run time the dataclass __init__ is the
+# only one, and __post_init__ normalises. tests/test_library.py keeps both signatures in step.
+
+
 def defined_here() -> Any:
     """A dataclass field that records the file:line of the user code constructing the object."""
     return field(default_factory=caller_location, compare=False, repr=False, kw_only=True)

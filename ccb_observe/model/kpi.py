@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ..durations import Duration
-from ..errors import DefinitionError, Location
+from ..durations import Duration, DurationLike
+from ..errors import UNKNOWN, DefinitionError, Location
 from ..naming import is_slug, kpi_series
 from ..promql import Expr
 from .base import Number, decimal_of, defined_here, duration_of, set_field
@@ -46,6 +46,12 @@ class KPI:
     window: Duration
     target: Target | None = None  # None: tracked for trends only
     defined_at: Location = defined_here()
+
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(
+            self, name: str, description: str, query: Expr, unit: str, window: DurationLike,
+            target: Target | None = None, *, defined_at: Location = UNKNOWN,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"KPI {self.name!r}"

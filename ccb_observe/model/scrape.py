@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Sequence
 
-from ..durations import Duration
-from ..errors import DefinitionError, Location
+from ..durations import Duration, DurationLike
+from ..errors import UNKNOWN, DefinitionError, Location
 from .base import defined_here, duration_of, set_field
 
 KUBERNETES_ROLES = ("pod", "service", "endpoints", "endpointslice", "node", "ingress")
@@ -36,6 +36,13 @@ class ScrapeJob:
     interval: Duration | None = None  # None: the global scrape interval
     relabel: tuple[Relabel, ...] = ()
     defined_at: Location = defined_here()
+
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(
+            self, name: str, targets: Sequence[str] = (), kubernetes_role: str | None = None,
+            metrics_path: str = "/metrics", interval: DurationLike | None = None,
+            relabel: Sequence[Relabel] = (), *, defined_at: Location = UNKNOWN,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"scrape job {self.name!r}"

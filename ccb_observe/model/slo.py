@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Sequence, Union
 
 from .. import promql as q
 from ..durations import Duration, DurationLike
-from ..errors import DefinitionError, Location
+from ..errors import UNKNOWN, DefinitionError, Location
 from ..naming import FINE_WINDOW, is_slug
 from ..promql import Expr, Selector
 from .base import Number, decimal_of, defined_here, duration_of, set_field
@@ -58,6 +58,9 @@ class LatencyIndicator:
 
     histogram: Selector
     threshold: Decimal
+
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(self, histogram: Selector, threshold: Number) -> None: ...
 
     def __post_init__(self) -> None:
         set_field(self, "threshold", q.to_decimal(self.threshold))
@@ -253,6 +256,14 @@ class SLO:
     dashboard_url: str = ""
     defined_at: Location = defined_here()
 
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(
+            self, name: str, objective: Number, indicator: Indicator, description: str,
+            period: DurationLike = Duration(30 * 86400), service: str | None = None, team: str | None = None,
+            tiers: Sequence[BurnRateTier] = DEFAULT_TIERS, min_events: int | None = None,
+            runbook_url: str = "", dashboard_url: str = "", *, defined_at: Location = UNKNOWN,
+        ) -> None: ...
+
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"SLO {self.name!r}"
         if not is_slug(self.name):
@@ -271,6 +282,8 @@ class SLO:
         for t in self.tiers:
             if t.long_window > self.period:
                 raise DefinitionError(where, what, f"tier {t.name!r}: long window {t.long_window} exceeds the period {self.period}")
+            if t.burn_factor(self.period) * self.error_budget >= 1:
+                raise DefinitionError(where, what, f"tier {t.name!r} can never fire: {t.burn_factor(self.period)}x the budget is an error ratio of 100% or more")
         if self.min_events is not None and self.min_events < 1:
             raise DefinitionError(where, what, "min_events is a positive count")
         if not self.description.strip():

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .. import naming
-from ..durations import Duration
-from ..errors import DefinitionError, Location
+from ..durations import Duration, DurationLike
+from ..errors import UNKNOWN, DefinitionError, Location
 from ..promql import Expr, Selector
 from ..promql_ast import PromQLSyntaxError, facts
 from .alerts import Alert
@@ -46,6 +46,15 @@ class System:
     routing: Routing | None = None  # who gets which alert (Alertmanager)
     logs: LogPipeline | None = None  # fluentd pipeline and logrotate policy
     defined_at: Location = defined_here()
+
+    if TYPE_CHECKING:  # what callers may pass (see typed_init in base.py)
+        def __init__(
+            self, name: str, metrics: Sequence[Metric], slos: Sequence[SLO] = (), kpis: Sequence[KPI] = (),
+            alerts: Sequence[Alert] = (), scrape_jobs: Sequence[ScrapeJob] = (), service: str = "", team: str = "",
+            scrape_interval: DurationLike = Duration(15), evaluation_interval: DurationLike = Duration(15),
+            alertmanagers: Sequence[str] = (), dashboards: Sequence[Dashboard] = (),
+            routing: Routing | None = None, logs: LogPipeline | None = None, *, defined_at: Location = UNKNOWN,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         where, what = self.defined_at, f"system {self.name!r}"
