@@ -15,7 +15,10 @@ the monitoring stack reads::
     files = compile_system(SYSTEM)  # {"shop/prometheus/rules/slo-errors.rules.yml": b"...", ...}
 
 PromQL is built with `ccb_observe.promql` (`from ccb_observe import promql as q`); application code
-gets its prometheus_client objects from the same catalog with `build_instruments`.
+gets its prometheus_client objects from the same catalog with `build_instruments`. The rest of the
+model lives in its modules: alert conditions in `ccb_observe.model.conditions`, receivers and
+routes in `ccb_observe.model.routing`, dashboards in `ccb_observe.model.dashboards`, log pipelines
+in `ccb_observe.model.logs`. Reference: docs/model.md.
 """
 
 from __future__ import annotations

@@ -6,11 +6,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import itertools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -54,6 +56,16 @@ def test_public_names_exist_and_are_documented() -> None:
             doc = (value.__doc__ or "").strip()
             # A dataclass without a docstring gets its signature as one: that documents nothing.
             assert doc and not doc.startswith(f"{name}("), f"ccb_observe.{name} has no docstring"
+
+
+def test_package_docstring_example_runs() -> None:
+    doc = ccb_observe.__doc__ or ""
+    lines = doc.split("::\n", 1)[1].splitlines()
+    block = itertools.takewhile(lambda line: not line or line.startswith(" "), lines)
+    example = textwrap.dedent("\n".join(block))
+    namespace: dict[str, object] = {}
+    exec(example, namespace)
+    assert "shop/prometheus/rules/slo-errors.rules.yml" in namespace["files"]  # type: ignore[operator]
 
 
 def test_import_is_quiet_in_the_project_venv() -> None:
