@@ -317,3 +317,139 @@ def test_bad_openslo_spec_exits_2(tmp_path: Path) -> None:
     assert "document 3, field spec.ratioMetric.rawType: unknown field" not in done.stderr  # rawType is known...
     assert "document 3, field spec.ratioMetric" in done.stderr and "unsupported SLI kind" in done.stderr, done.stderr
     assert done.stdout == ""
+
+
+# ---------------------------------------------------------------- our rules against Sloth's, on the same series
+
+COMPARED = ("getting-started.yml", "k8s-getting-started.yml", "kubernetes-apiserver.yml", "openslo-getting-started.yml", "raw-home-wifi.yml")
+MINUTES = 120
+OUTAGE_AT = 60  # minute the outage starts; healthy before
+# A 5% budget (wifi, 95%) pages at 14.4x: 72% bad over the last hour, 44 minutes into a full outage.
+ALL_FIRING_AT = OUTAGE_AT + 50
+
+
+def _counter(per_minute: list[float]) -> str:
+    values, total = ["0"], 0.0
+    for step in per_minute:
+        total += step
+        values.append(repr(total))
+    return " ".join(values)
+
+
+def _healthy_then(healthy: float, outage: float) -> list[float]:
+    return [healthy] * OUTAGE_AT + [outage] * (MINUTES - OUTAGE_AT)
+
+
+# Per example: the series its SLIs read, healthy for an hour, then a full outage (errors, or slow, or unsatisfied).
+OUTAGE_SERIES: dict[str, dict[str, str]] = {
+    "getting-started.yml": {
+        'http_request_duration_seconds_count{job="myservice",code="200"}': _counter(_healthy_then(1000, 0)),
+        'http_request_duration_seconds_count{job="myservice",code="500"}': _counter(_healthy_then(0, 1000)),
+    },
+    "kubernetes-apiserver.yml": {
+        'apiserver_request_total{code="200"}': _counter(_healthy_then(1000, 0)),
+        'apiserver_request_total{code="500"}': _counter(_healthy_then(0, 1000)),
+        'apiserver_request_duration_seconds_count{verb="GET"}': _counter(_healthy_then(1000, 1000)),
+        'apiserver_request_duration_seconds_bucket{verb="GET",le="0.4"}': _counter(_healthy_then(1000, 0)),
+    },
+    "raw-home-wifi.yml": {
+        "unifipoller_client_satisfaction_ratio": " ".join(["1"] * (OUTAGE_AT + 1) + ["0"] * (MINUTES - OUTAGE_AT)),
+    },
+}
+OUTAGE_SERIES["k8s-getting-started.yml"] = OUTAGE_SERIES["getting-started.yml"]
+OUTAGE_SERIES["openslo-getting-started.yml"] = OUTAGE_SERIES["getting-started.yml"]
+FIRING = 'count by (alertname, sloth_severity, burn_tier) (ALERTS{alertstate="firing"})'
+
+
+def _sloth_rules(spec: str, folder: Path) -> Path:
+    """Sloth's own generated rules, as a plain rule file (the CRD example wraps them in a PrometheusRule)."""
+    generated = yaml.safe_load((shared_dir("interop", "sloth", "_gen") / spec).read_text())
+    path = folder / "sloth.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": generated["spec"]["groups"] if "spec" in generated else generated["groups"]}))
+    return path
+
+
+def _alerts(rule_file: Path, label: str) -> list[str]:
+    """`{alertname="…", <label>="…"}` for each alert rule of the file, as promtool prints grouped ALERTS."""
+    found = set()
+    for group in yaml.safe_load(rule_file.read_text())["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                found.add(f'{{alertname="{rule["alert"]}", {label}="{rule["labels"][label]}"}}')
+    return sorted(found)
+
+
+def _run_promtool_test(folder: Path, rule_files: list[Path], series: dict[str, str], checks: list[dict], promtool: str) -> str:
+    suite = {
+        "rule_files": [p.name for p in rule_files],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series.items()],
+                   "promql_expr_test": checks}],
+    }
+    (folder / "compare.test.yml").write_text(yaml.safe_dump(suite, sort_keys=False))
+    done = subprocess.run([promtool, "test", "rules", "compare.test.yml"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("spec", COMPARED)
+def test_same_alerts_fire_as_sloths_on_an_outage(spec: str, sloth_imports: dict[str, Path], tmp_path: Path, promtool: str) -> None:
+    sloth_file = _sloth_rules(spec, tmp_path)
+    ours = sorted((sloth_imports[spec] / rules.RULES_DIR).glob("slo-*.rules.yml"))
+    for path in ours:
+        (tmp_path / path.name).write_text(path.read_text())
+    ours = [tmp_path / p.name for p in ours]
+    sloth_alerts = _alerts(sloth_file, "sloth_severity")
+    our_alerts = sorted(a for p in ours for a in _alerts(p, "burn_tier"))
+    # Sloth's page and ticket alerts are our four tiers two by two; where Sloth has none, neither do we.
+    assert len(our_alerts) == 2 * len(sloth_alerts)
+    every = [{"labels": labels, "value": 1} for labels in sorted(sloth_alerts + our_alerts)]
+    checks = [{"expr": f"{FIRING} or vector(0)", "eval_time": f"{OUTAGE_AT}m", "exp_samples": [{"labels": "{}", "value": 0}]}]
+    if every:
+        checks.append({"expr": FIRING, "eval_time": f"{ALL_FIRING_AT}m", "exp_samples": every})
+    else:
+        checks.append({"expr": f"{FIRING} or vector(0)", "eval_time": f"{ALL_FIRING_AT}m", "exp_samples": [{"labels": "{}", "value": 0}]})
+    _run_promtool_test(tmp_path, [sloth_file, *ours], OUTAGE_SERIES[spec], checks, promtool)
+
+
+def test_pages_within_the_same_two_minutes_as_sloth(sloth_imports: dict[str, Path], tmp_path: Path, promtool: str) -> None:
+    spec = "getting-started.yml"
+    sloth_file = _sloth_rules(spec, tmp_path)
+    ours = tmp_path / "ours.rules.yml"
+    ours.write_text((sloth_imports[spec] / rules.RULES_DIR / "slo-requests-availability.rules.yml").read_text())
+    pages = 'count by (alertname) (ALERTS{alertstate="firing", sloth_severity="page"} or ALERTS{alertstate="firing", severity="critical"})'
+    both = [{"labels": '{alertname="MyServiceHighErrorRate"}', "value": 1}, {"labels": '{alertname="RequestsAvailabilityBudgetBurn"}', "value": 2}]
+    # promtool evaluates the groups of a tick in random order, so an alert reading another group's
+    # record may lag one evaluation: at 2 minutes both pages fire, whatever the order.
+    checks = [{"expr": f"{pages} or vector(0)", "eval_time": f"{OUTAGE_AT}m", "exp_samples": [{"labels": "{}", "value": 0}]},
+              {"expr": pages, "eval_time": f"{OUTAGE_AT + 2}m", "exp_samples": both}]
+    _run_promtool_test(tmp_path, [sloth_file, ours], OUTAGE_SERIES[spec], checks, promtool)
+
+
+# Burst then quiet (the shared README's case): 10 min at 1000 req/min with 10% errors, then 50 min at
+# 10 req/min without errors. Truly 1000 of 10,500 requests failed over the period.
+BURST_OK = [900.0] * 10 + [10.0] * 50
+BURST_BAD = [100.0] * 10 + [0.0] * 50
+TRUE_RATIO = sum(BURST_BAD) / (sum(BURST_OK) + sum(BURST_BAD))
+
+
+def test_our_30d_sli_is_event_weighted_where_sloths_is_not(sloth_imports: dict[str, Path], tmp_path: Path, promtool: str) -> None:
+    spec = "getting-started.yml"
+    sloth_file = _sloth_rules(spec, tmp_path)
+    ours = tmp_path / "ours.rules.yml"
+    ours.write_text((sloth_imports[spec] / rules.RULES_DIR / "slo-requests-availability.rules.yml").read_text())
+    series = {
+        'http_request_duration_seconds_count{job="myservice",code="200"}': _counter(BURST_OK),
+        'http_request_duration_seconds_count{job="myservice",code="500"}': _counter(BURST_BAD),
+    }
+    truth = repr(TRUE_RATIO)
+    true_ = [{"labels": "{}", "value": 1}]
+    checks = [
+        # Ours: within 1% of the truth (the edges of the first 5m windows cost the rest).
+        {"expr": f'vector(1) and on () (abs(slo:error_ratio:30d{{slo="requests-availability"}} / {truth} - 1) < 0.01)',
+         "eval_time": "60m", "exp_samples": true_},
+        # Sloth's mean of 5m ratios weighs the quiet minutes like the busy ones: under a third of the truth.
+        {"expr": f'vector(1) and on () (slo:sli_error:ratio_rate30d{{sloth_slo="requests-availability"}} < {truth} / 3)',
+         "eval_time": "60m", "exp_samples": true_},
+    ]
+    _run_promtool_test(tmp_path, [sloth_file, ours], series, checks, promtool)
