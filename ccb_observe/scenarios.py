@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Callable, Iterable, Sequence
 
@@ -315,11 +316,11 @@ def event_series(total: Selector, subset: Selector, in_subset: Sequence[int], re
     ]
 
 
-def le_text(bound: q.Decimal) -> str:
+def le_text(bound: Decimal) -> str:
     return q.format_number(bound)
 
 
-def histogram_series(family: Selector, buckets: Sequence[q.Decimal], threshold: q.Decimal, flow: Traffic) -> InputSeries:
+def histogram_series(family: Selector, buckets: Sequence[Decimal], threshold: Decimal, flow: Traffic) -> InputSeries:
     """Fast events land in the first bucket, slow ones just above `threshold`."""
     labels = satisfy(family.matchers)
     fast = [t - b for t, b in zip(flow.totals, flow.bads)]

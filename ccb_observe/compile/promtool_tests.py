@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Literal
 
@@ -399,7 +400,7 @@ def _ratio_cases(system: System, c: RatioAbove, for_steps: int) -> list[AlertCas
     for name, flow, check, intent, pending in flows:
         good = [t - b for t, b in zip(flow.totals, flow.bads)]
         series = event_series(c.total, c.bad, flow.bads, good, frozenset())
-        values: list[float | None] = [None] + [condition_value_ratio(c, *_window_sums(flow, k, n), c.window.seconds) for k in range(1, flow.steps + 1)]
+        values: list[float | None] = [None, *(condition_value_ratio(c, *_window_sums(flow, k, n), c.window.seconds) for k in range(1, flow.steps + 1))]
         cases.append(AlertCase(name, series, [({}, values)], check, intent, pending))
     return cases
 
@@ -414,7 +415,7 @@ def _quantile_cases(system: System, c: QuantileAbove, for_steps: int) -> list[Al
     n = _n(c.window.seconds, FAST)
     length = n + for_steps + 2
     # Slow requests (twice the tail) land just above the threshold, or just under it.
-    cases: list[tuple[str, Traffic, q.Decimal, int, Intent, bool]] = [
+    cases: list[tuple[str, Traffic, Decimal, int, Intent, bool]] = [
         ("fires just above the threshold", traffic(FAST, steady(length, tail * 2)), c.threshold, length, "fires", False),
     ]
     if index > 0:
