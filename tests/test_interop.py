@@ -453,3 +453,41 @@ def test_our_30d_sli_is_event_weighted_where_sloths_is_not(sloth_imports: dict[s
          "eval_time": "60m", "exp_samples": true_},
     ]
     _run_promtool_test(tmp_path, [sloth_file, ours], series, checks, promtool)
+
+
+# ---------------------------------------------------------------- docs/slos.md
+
+
+def test_slo_page_has_the_guides_tables_from_the_model(seed: System, seed_output: Output) -> None:
+    page = seed_output[f"{SYSTEM}/docs/slos.md"].decode()
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in page.splitlines() if line.startswith("| ")}
+    for slo in seed.slos:
+        row = rows[slo.name]
+        assert f"| {q_format(slo.objective)}% | {slo.period} |" in row
+        assert f"| {slo.team} |" in row and f"]({slo.dashboard_url})" in row
+        for t in slo.tiers:
+            factor = t.burn_factor(slo.period)
+            assert f"{t.name} ({t.severity}, {t.priority}): errors > {q_format(factor * slo.error_budget * 100)}% over {t.long_window} and {t.short_window}" in row
+    assert "errors > 1.44% over 1h and 5m (14.4× burn)" in rows["availability"]
+    for kpi in seed.kpis:
+        assert f"`{kpi.series}`" in rows[kpi.name]
+    assert "| \\> 1000 | short | 1h |" in rows["webhook-events"]
+    for alert in seed.alerts:
+        assert alert.name in rows
+
+
+def test_slo_page_escapes_markdown() -> None:
+    from ccb_observe.compile.docs import slo_page
+
+    requests = counter("requests_total", "Requests.", ["code"])
+    slo = SLO("errors", 99, RatioIndicator(total=requests(), bad=requests(code="500")), "a | b <script> *x*\nnext",
+              dashboard_url="https://g.example/d/a b(c)")
+    page = slo_page(System("shop", metrics=(requests,), slos=(slo,)))
+    assert "a \\| b \\<script\\> \\*x\\* next" in page
+    assert "(https://g.example/d/a%20b%28c%29)" in page
+
+
+def q_format(value: Decimal) -> str:
+    from ccb_observe.promql import format_number
+
+    return format_number(value.normalize())

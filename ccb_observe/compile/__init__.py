@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from ..errors import CcbObserveError
 from ..model import System
 from ..output import Output
-from . import alertmanager, fluentd, grafana, kubernetes, logrotate, promtool_tests, rules, scrape
+from . import alertmanager, docs, fluentd, grafana, kubernetes, logrotate, promtool_tests, rules, scrape
 
 Compiler = Callable[[System], Output]
 
@@ -18,6 +18,7 @@ TARGETS: dict[str, Compiler] = {
     "alertmanager": alertmanager.compile,
     "scrape": scrape.compile,
     "kubernetes": kubernetes.compile,
+    "docs": docs.compile,
     "grafana": grafana.compile,
     "fluentd": fluentd.compile,
     "logrotate": logrotate.compile,
