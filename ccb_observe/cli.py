@@ -209,8 +209,14 @@ def lint(definitions: str, fmt: Format, files: tuple[Path, ...]) -> None:
     sys.exit(0 if report.ok else EXIT_FAILED)
 
 
-# Interop commands live with their readers; imported last, since they reuse this module's helpers.
-from .interop.commands import export, import_  # noqa: E402
+def _add_interop_commands() -> None:
+    """The interop commands live with their readers and reuse this module's helpers: imported here,
+    after them, inside a function so that type checkers resolve the cycle too."""
+    from .interop.commands import export, import_
 
-main.add_command(import_)
-main.add_command(export)
+    main.add_command(import_)
+    main.add_command(export)
+
+
+_add_interop_commands()
+

@@ -63,7 +63,8 @@ def _summed(ast: object) -> object | None:
     ast = _unwrap(ast)
     if type(ast).__name__ != "AggregateExpr" or str(getattr(ast, "op")) != "sum" or getattr(ast, "modifier") is not None:
         return None
-    return getattr(ast, "expr")
+    inner: object = getattr(ast, "expr")
+    return inner
 
 
 def counted_selector(text: str) -> Selector | None:
