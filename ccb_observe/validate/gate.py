@@ -135,6 +135,7 @@ class Report:
     findings: tuple[Finding, ...]
     checks: tuple[str, ...]  # "<system>: <check>", every check that ran
     seconds: float
+    timings: tuple[tuple[str, float], ...] = ()  # (check, seconds it took)
 
     @property
     def ok(self) -> bool:
@@ -154,19 +155,25 @@ def run_gate(systems: Sequence[System], output: Output, generated: Path,
         if folder.is_dir():  # a missing folder is reported by the stale check
             for name, check in checks(system).items():
                 jobs[f"{system.name}: {name}"] = partial(check, folder)
+    stale_seconds = time.monotonic() - started
     with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        findings = stale + [f for name, future in futures.items() for f in _outcome(name, future.result)]
-    return Report(tuple(sorted(set(findings))), ("stale", *jobs), time.monotonic() - started)
+        futures = {name: pool.submit(_run, name, job) for name, job in jobs.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    findings = stale + [f for found, _ in results.values() for f in found]
+    timings = (("stale", stale_seconds), *((name, seconds) for name, (_, seconds) in results.items()))
+    return Report(tuple(sorted(set(findings))), tuple(name for name, _ in timings), time.monotonic() - started, timings)
 
 
-def _outcome(name: str, result: Callable[[], list[Finding]]) -> list[Finding]:
+def _run(name: str, job: Callable[[], list[Finding]]) -> tuple[list[Finding], float]:
+    started = time.monotonic()
     try:
-        return result()
+        found = job()
     except ToolMissing:
         raise
     except Exception as exc:  # a check that crashes has not passed: say which and why
-        return [Finding(name.split(": ")[0], 0, name.split(": ")[-1], f"the check crashed: {type(exc).__name__}: {exc}", "report it")]
+        system, check = name.split(": ", 1)
+        found = [Finding(system, 0, check, f"the check crashed: {type(exc).__name__}: {exc}", "report it")]
+    return found, time.monotonic() - started
 
 
 def _workers() -> int:
@@ -183,6 +190,7 @@ def render(report: Report, fmt: Format, title: str = "ccb-observe check") -> str
             "ok": report.ok,
             "seconds": round(report.seconds, 2),
             "checks": list(report.checks),
+            "timings": {name: round(seconds, 2) for name, seconds in report.timings},
             "findings": [{"file": f.file, "line": f.line, "check": f.check, "level": f.level, "message": f.message, "fix": f.fix} for f in report.findings],
         }, indent=2)
     if fmt == "github":
