@@ -56,6 +56,7 @@ def test_gate_passes_on_fresh_output_within_budget(generated_copy: Path, promtoo
     report = json.loads(result.output)
     assert result.exit_code == 0, report["findings"]
     assert report["ok"] and report["findings"] == []
+    assert set(report["timings"]) == set(report["checks"])
     ran = {name.split(": ")[-1] for name in report["checks"]}
     assert {"stale", "lint", "promtool/check-rules", "promtool/test-rules", "promtool/check-config",
             "amtool", "dashboards", "fluentd", "logrotate"} <= ran
