@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ccb_observe.cli import main
+from ccb_observe.loader import load_systems
 from ccb_observe.model import SLO, Alert, LatencyIndicator, RatioIndicator, ScrapeJob, System, counter, gauge, histogram
 from ccb_observe.output import Output
 from ccb_observe.promql import histogram_quantile, rate, sum_
@@ -180,8 +181,6 @@ def test_syntax_and_structure_errors_are_findings(tmp_path: Path) -> None:
 
 
 def test_edited_objective_in_a_generated_rule_disagrees_with_the_slo(tmp_path: Path, seed_output: Output) -> None:
-    from ccb_observe.loader import load_systems
-
     name = "claude-code-bot/prometheus/rules/slo-error-rate.rules.yml"
     text = seed_output[name].decode()
     assert "vector(0.999)" in text and "/ 0.001" in text
@@ -194,8 +193,6 @@ def test_edited_objective_in_a_generated_rule_disagrees_with_the_slo(tmp_path: P
 
 
 def test_generated_rules_lint_clean(tmp_path: Path, seed_output: Output) -> None:
-    from ccb_observe.loader import load_systems
-
     files = []
     for name, content in seed_output.items():
         if "/prometheus/rules/" in name:
@@ -254,3 +251,19 @@ def test_cli_lint_bad_input_exits_2(tmp_path: Path) -> None:
     path = rule_file(tmp_path, alert("temperature_celsius > 30"))
     result = runner.invoke(main, ["lint", "-d", str(raising), str(path)])
     assert result.exit_code == 2 and "raising.py:1" in result.output and "boom" in result.output
+
+
+def test_guides_sample_queries_rate_over_a_gauge(tmp_path: Path) -> None:
+    """The guide's Grafana queries, as recording rules: rate() over the mean-time gauge is named."""
+    import yaml
+
+    guide = shared_dir("seed", "operations-guide.md").read_text()
+    match = re.search(r"```promql\n(.*?)```", guide, re.S)
+    assert match, "the guide has a block of sample PromQL"
+    queries = [line for line in match.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    rules = [{"record": f"guide:query{i}", "expr": q} for i, q in enumerate(queries)]
+    path = tmp_path / "queries.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "guide", "rules": rules}]}))
+    findings = lint_files([path], Known.of(load_systems(ROOT / "definitions")))
+    gauge_query = next(i for i, q in enumerate(queries) if "pg_stat_statements_mean_time_ms" in q)
+    assert [(f.check, f.message.split(": ")[0]) for f in findings] == [("lint/rate-over-gauge", f"record guide:query{gauge_query}")]
