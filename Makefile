@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: generate test check clean
+.PHONY: generate test e2e check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ generate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The generated stack end to end: demo service -> Prometheus -> Alertmanager -> sink (in `test` too).
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
 
 # The CI gate: generated/ is fresh and passes promtool, amtool, the dashboard, fluentd and
 # logrotate checks and the PromQL lint. FORMAT=github for Actions annotations.
