@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Literal, Mapping, Sequence
 
+from ..compile.promtool_tests import TESTS_DIR
+from ..compile.rules import RULES_DIR
 from ..errors import ToolMissing
 from ..model import System
 from ..output import Output, stale_files
@@ -26,8 +28,6 @@ from .findings import Check, Finding
 from .lint import lint_system_dir, read_rules
 from .promtool import check_rules, test_rules
 
-RULES_DIR = "prometheus/rules"
-TESTS_DIR = "prometheus/tests"
 Format = Literal["text", "json", "github"]
 
 
@@ -41,7 +41,7 @@ def promtool_check_rules(system_dir: Path) -> list[Finding]:
     result = check_rules(files)
     if result.ok:
         return []
-    findings = [_promtool_rule_error(line, files) for line in result.stderr.splitlines() if _PROMTOOL_ERROR.match(line)]
+    findings = [_promtool_rule_error(line) for line in result.stderr.splitlines() if _PROMTOOL_ERROR.match(line)]
     return findings or [Finding(str(system_dir / RULES_DIR), 0, "promtool/check-rules", result.output, "see promtool's message")]
 
 
@@ -50,7 +50,7 @@ _PROMTOOL_ERROR = re.compile(r'^(?P<file>\S[^:]*): (?:(?P<line>\d+):\d+: )?(?P<m
 _PROMTOOL_RULE = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+)')
 
 
-def _promtool_rule_error(text: str, files: Sequence[Path]) -> Finding:
+def _promtool_rule_error(text: str) -> Finding:
     match = _PROMTOOL_ERROR.match(text)
     assert match is not None
     file, message = match["file"], match["message"]
