@@ -85,6 +85,7 @@ def test_thanos_ruler_args(seed_output: Output) -> None:
 
 # ---------------------------------------------------------------- import: every shared spec
 
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -491,3 +492,35 @@ def q_format(value: Decimal) -> str:
     from ccb_observe.promql import format_number
 
     return format_number(value.normalize())
+
+
+def test_idle_minutes_are_no_data_for_us_and_nan_for_sloth(sloth_imports: dict[str, Path], tmp_path: Path, promtool: str) -> None:
+    spec = "getting-started.yml"
+    sloth_file = _sloth_rules(spec, tmp_path)
+    ours = tmp_path / "ours.rules.yml"
+    ours.write_text((sloth_imports[spec] / rules.RULES_DIR / "slo-requests-availability.rules.yml").read_text())
+    series = {  # 10 busy minutes, then 20 without a request
+        'http_request_duration_seconds_count{job="myservice",code="200"}': _counter([900.0] * 10 + [0.0] * 20),
+        'http_request_duration_seconds_count{job="myservice",code="500"}': _counter([100.0] * 10 + [0.0] * 20),
+    }
+    nan_count = "count({0} != {0}) or vector(0)"
+    checks = [
+        {"expr": nan_count.format('slo:sli_error:ratio_rate30d{sloth_slo="requests-availability"}'), "eval_time": "30m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+        {"expr": nan_count.format('slo:error_ratio:30d{slo="requests-availability"}'), "eval_time": "30m",
+         "exp_samples": [{"labels": "{}", "value": 0}]},
+        {"expr": 'vector(1) and on () (abs(slo:error_ratio:30d{slo="requests-availability"} - 0.1) < 0.001)', "eval_time": "30m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ]
+    _run_promtool_test(tmp_path, [sloth_file, ours], series, checks, promtool)
+
+
+def test_import_is_deterministic(tmp_path: Path) -> None:
+    spec = str(shared_dir("interop", "sloth") / "kubernetes-apiserver.yml")
+    texts = set()
+    for seed_value in ("1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed_value}
+        done = subprocess.run([CLI, "import", "sloth", spec], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        texts.add(done.stdout)
+    assert len(texts) == 1
