@@ -1,0 +1,130 @@
+"""The generated promtool suites: they pass, they cover every alert both ways, and they bite."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ccb_observe.compile import compile_all
+from ccb_observe.compile.promtool_tests import TESTS_DIR, uncovered
+from ccb_observe.compile.rules import rule_files
+from ccb_observe.model import SLO, RatioIndicator, System
+from ccb_observe.output import write_tree
+from ccb_observe.promql import matches
+from ccb_observe.validate.gate import promtool_test_rules
+
+
+def suites(system_dir: Path) -> dict[Path, dict[str, Any]]:
+    return {p: yaml.safe_load(p.read_text()) for p in sorted((system_dir / TESTS_DIR).glob("*.yml"))}
+
+
+def alert_checks(system_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    return [(t["name"], check) for suite in suites(system_dir).values() for t in suite["tests"] for check in t.get("alert_rule_test", [])]
+
+
+def test_the_generated_suites_pass(generated_copy: Path, promtool: str) -> None:
+    system_dir = generated_copy / "claude-code-bot"
+    assert promtool_test_rules(system_dir) == []
+
+
+def test_suite_files_are_well_formed(generated_copy: Path) -> None:
+    found = suites(generated_copy / "claude-code-bot")
+    assert len(found) >= 5
+    for path, suite in found.items():
+        for rule_file in suite["rule_files"]:
+            assert (path.parent / rule_file).is_file(), f"{path.name}: {rule_file} is not relative to the test file"
+        assert re.fullmatch(r"\d+m", suite["evaluation_interval"])
+        assert suite["group_eval_order"], "promtool needs the group order (it evaluates in map order otherwise)"
+        for test in suite["tests"]:
+            assert test["interval"] == suite["evaluation_interval"], test["name"]
+
+
+def test_every_alert_fires_and_stays_silent_somewhere(seed: System, generated_copy: Path) -> None:
+    checks = alert_checks(generated_copy / "claude-code-bot")
+    alerts = {(r["alert"], r["labels"].get("burn_tier")) for groups in rule_files(seed).values() for g in groups for r in g["rules"] if "alert" in r}
+    assert len(alerts) == 4 * 4 + len(seed.alerts)
+    for alertname, tier in sorted(alerts, key=str):
+        mine = [(name, c) for name, c in checks if c["alertname"] == alertname and (tier is None or tier in name)]
+        fired = [c for _, c in mine if any(a["exp_labels"].get("burn_tier") == tier for a in c["exp_alerts"])]
+        silent = [c for _, c in mine if not any(a["exp_labels"].get("burn_tier") == tier for a in c["exp_alerts"])]
+        assert fired, f"{alertname} {tier or ''}: no case where it must fire"
+        assert silent, f"{alertname} {tier or ''}: no case where it must stay silent"
+        for check in fired:
+            for alert in check["exp_alerts"]:
+                assert {"severity", "priority", "service"} <= set(alert["exp_labels"])
+                assert alert["exp_annotations"]["summary"] and alert["exp_annotations"]["description"]
+    assert uncovered(seed) == []
+
+
+def test_every_slo_has_the_standard_scenarios(seed: System, generated_copy: Path) -> None:
+    names = [t["name"] for suite in suites(generated_copy / "claude-code-bot").values() for t in suite["tests"]]
+    for slo in seed.slos:
+        mine = [n for n in names if n.startswith(slo.name + ":")]
+        for scenario in ("quiet", "healthy", "outage", "recovery", "burst too short", "just above", "just below"):
+            assert any(scenario in n for n in mine), f"SLO {slo.name}: no {scenario} scenario"
+        if slo.min_events:
+            assert any("low traffic" in n for n in mine)
+    outage = next(n for n in names if n.startswith("error-rate: outage"))
+    assert "page-fast fires 1 min after the start (predicted 0.86 min)" in outage
+
+
+def test_quiet_traffic_is_checked_for_nan_and_no_data(generated_copy: Path) -> None:
+    for suite in suites(generated_copy / "claude-code-bot").values():
+        for test in suite["tests"]:
+            exprs = [c["expr"] for c in test.get("promql_expr_test", [])]
+            if "alertname" in str(test.get("alert_rule_test")) and "BudgetBurn" in str(test["alert_rule_test"]):
+                assert any("> -Inf < +Inf" in e for e in exprs), test["name"]
+            if "quiet" in test["name"]:
+                assert any(e.startswith("slo:error_ratio:30d") for e in exprs)
+
+
+def _mutate(system_dir: Path, expr: str) -> None:
+    for path in (system_dir / "prometheus" / "rules").glob("*.yml"):
+        data = yaml.safe_load(path.read_text())
+        for group in data["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    rule["expr"] = expr
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _failing_alertnames(system_dir: Path) -> set[str]:
+    findings = promtool_test_rules(system_dir)
+    return {m for f in findings for m in re.findall(r"alertname: (\w+)", f.message)}
+
+
+def test_the_suites_bite_alerts_that_never_fire(generated_copy: Path, seed: System, promtool: str) -> None:
+    system_dir = generated_copy / "claude-code-bot"
+    _mutate(system_dir, "vector(1) < 0")
+    names = {r["alert"] for groups in rule_files(seed).values() for g in groups for r in g["rules"] if "alert" in r}
+    assert _failing_alertnames(system_dir) == names
+
+
+def test_the_suites_bite_alerts_that_always_fire(generated_copy: Path, seed: System, promtool: str) -> None:
+    system_dir = generated_copy / "claude-code-bot"
+    _mutate(system_dir, "vector(1)")
+    names = {r["alert"] for groups in rule_files(seed).values() for g in groups for r in g["rules"] if "alert" in r}
+    assert _failing_alertnames(system_dir) == names
+
+
+def test_a_new_slo_gets_its_suite_with_no_hand_work(seed: System, tmp_path: Path, promtool: str) -> None:
+    ai = seed.catalog["ai_api_calls_total"]
+    new = SLO("ai-calls", Decimal("99.5"), RatioIndicator(total=ai(job="claude-code-bot"), bad=ai(job="claude-code-bot", status=matches("5..|error"))),
+              "Calls to the AI API succeed")
+    system = dataclasses.replace(seed, slos=seed.slos + (new,))
+    out = tmp_path / "generated"
+    write_tree(compile_all([system]), out)
+    system_dir = out / "claude-code-bot"
+    suite = system_dir / TESTS_DIR / "slo-ai-calls.test.yml"
+    assert suite.is_file()
+    text = suite.read_text()
+    assert 'ai_api_calls_total{job=\\"claude-code-bot\\", status=\\"500\\"}' in text or 'status="500"' in text
+    for path in list((system_dir / TESTS_DIR).glob("*.yml")):
+        if "ai-calls" not in path.name:
+            path.unlink()
+    assert promtool_test_rules(system_dir) == []
