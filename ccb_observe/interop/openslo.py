@@ -21,7 +21,7 @@ from ..output import HEADER
 from .documents import Node, load_documents
 from .emit import Imported
 from .queries import CatalogBuilder, at_base_window, bucket_latency, checked, good_total_indicator, summed_counter
-from .sloth import Found, finish, model_slo, objective_percent, slo_name, slug
+from .spec import Found, finish, model_slo, objective_percent, slo_name, slug
 
 COMMAND = "ccb-observe import openslo"
 METADATA = {"name", "displayName", "labels", "annotations"}
@@ -91,11 +91,11 @@ def _occurrences(spec: Node) -> None:
 
 def import_file(path: Path) -> Imported:
     docs = load_documents(path)
+    found, catalog = Found(), CatalogBuilder()
     if all(isinstance(d.value, dict) and d.value.get("apiVersion") == "openslo/v1alpha" for d in docs):
-        from . import sloth
-
-        imported = sloth.import_file(path)
-        return Imported(imported.system, imported.source.replace("(Sloth ", "(OpenSLO "), f"{COMMAND} {path.name}", imported.notes)
+        for doc in docs:
+            read_v1alpha(doc, found, catalog)
+        return finish(path, found, catalog, "OpenSLO", COMMAND)
     named: dict[tuple[str, str], Node] = {}
     for doc in docs:
         doc.mapping({"apiVersion", "kind", "metadata", "spec"})
@@ -106,7 +106,6 @@ def import_file(path: Path) -> Imported:
             raise doc.get("kind").fail(f"unknown kind (known: {', '.join(sorted(KINDS))})")
         name = doc.require("metadata").mapping(METADATA).text("name")
         named[(kind, name)] = doc
-    found, catalog = Found(), CatalogBuilder()
     for (kind, _), doc in named.items():
         if kind == "SLO":
             _v1_slo(doc, named, found, catalog)

@@ -6,20 +6,18 @@ the model's default tiers page-fast + page-slow and ticket-fast + ticket-slow.""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .. import promql as q
-from ..errors import DefinitionError, Location
-from ..model import DEFAULT_TIERS, SLO, RawIndicator, System
+from ..model import DEFAULT_TIERS, SLO, RawIndicator
 from ..model.slo import BurnRateTier, Indicator
-from ..naming import is_slug
 from .documents import Node, load_documents
 from .emit import Imported
+from .openslo import read_v1alpha
 from .queries import CatalogBuilder, at_base_window, events_indicator
+from .spec import Found, finish, model_slo, objective_percent, slo_name
 
 PERIOD = "30d"  # Sloth's default (its google-30d windows)
 PAGE_TIERS = ("page-fast", "page-slow")
@@ -43,22 +41,6 @@ PROMETHEUS_V1 = Style("error_query", "total_query", "error_ratio_query", "page_a
 CRD = Style("errorQuery", "totalQuery", "errorRatioQuery", "pageAlert", "ticketAlert", "sloth.slok.dev/v1 PrometheusServiceLevel")
 
 
-@dataclass
-class Found:
-    """What the documents of one file add up to."""
-
-    service: str = ""
-    team: str = ""
-    slos: list[SLO] = field(default_factory=list)
-    notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    specs: list[str] = field(default_factory=list)
-
-    def add_service(self, node: Node, service: str, team: str) -> None:
-        if self.service and service != self.service:
-            raise node.fail(f"service {service!r} differs from {self.service!r} of an earlier document: one service per file")
-        self.service, self.team = service, self.team or team
-
-
 def import_file(path: Path) -> Imported:
     found, catalog = Found(), CatalogBuilder()
     for doc in load_documents(path):
@@ -76,8 +58,6 @@ def _reader(doc: Node) -> Callable[[Node, Found, CatalogBuilder], None]:
     if api == "sloth.slok.dev/v1" and kind == "PrometheusServiceLevel":
         return _crd
     if api == "openslo/v1alpha" and kind == "SLO":
-        from .openslo import read_v1alpha
-
         return read_v1alpha
     raise doc.fail(f"not a spec Sloth reads (version {doc.value.get('version')!r}, apiVersion {api!r}, kind {kind!r}): "
                    "expected version prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, or openslo/v1alpha SLO")
@@ -158,47 +138,3 @@ def _tiers(alerting: Node, style: Style) -> tuple[tuple[BurnRateTier, ...], list
         if extra and not disabled:
             notes.append(f"Sloth {label} alert labels (route on severity/burn_tier instead): {extra}")
     return tuple(t for t in DEFAULT_TIERS if t.name in names), notes
-
-
-# ---------------------------------------------------------------- shared with the OpenSLO reader
-
-
-def slo_name(node: Node) -> str:
-    name = str(node.value)
-    if not is_slug(name):
-        raise node.fail(f"SLO name {name!r} is not lower-case words joined by '-'")
-    return name
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def objective_percent(node: Node, scale: Decimal = Decimal(1)) -> Decimal:
-    try:
-        value = Decimal(str(node.value)) * scale
-    except InvalidOperation:
-        raise node.fail(f"objective must be a number, got {node.value!r}") from None
-    if not 0 < value < 100:
-        raise node.fail(f"objective must be strictly between 0 and 100 percent, got {value.normalize()}")
-    return value.normalize()
-
-
-def model_slo(node: Node, name: str, objective: Decimal, indicator: Indicator, description: str,
-              period: str, tiers: tuple[BurnRateTier, ...], team: str | None = None) -> SLO:
-    """The model's SLO; a rule it breaks is reported at the spec's document and line."""
-    try:
-        return SLO(name, objective, indicator, description, period=period, tiers=tiers, team=team or None,
-                   defined_at=node.where)
-    except DefinitionError as exc:
-        raise DefinitionError(exc.where, f"document {node.doc}, field {node.path}: {exc.what}", exc.rule) from None
-
-
-def finish(path: Path, found: Found, catalog: CatalogBuilder, tool: str, command: str) -> Imported:
-    where = Location(str(path), 1)
-    if not found.slos:
-        raise DefinitionError(where, "spec file", "declares no SLO")
-    system = System(slug(found.service) or "imported", metrics=catalog.metrics(where, path.name), slos=tuple(found.slos),
-                    service=found.service, team=found.team, defined_at=where)
-    specs = ", ".join(sorted(set(found.specs)))
-    return Imported(system, f"{path.name} ({tool} {specs})", f"{command} {path.name}", found.notes)

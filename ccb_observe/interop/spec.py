@@ -1,0 +1,74 @@
+"""What the documents of one spec file add up to, and the checks every importer shares: names,
+objectives, the model's SLO (its errors re-pointed at the spec's document and field), the System."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ..errors import DefinitionError, Location
+from ..model import SLO, System
+from ..model.slo import BurnRateTier, Indicator
+from ..naming import is_slug
+from .documents import Node
+from .emit import Imported
+from .queries import CatalogBuilder
+
+
+@dataclass
+class Found:
+    """What the documents of one file add up to."""
+
+    service: str = ""
+    team: str = ""
+    slos: list[SLO] = field(default_factory=list)
+    notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    specs: list[str] = field(default_factory=list)
+
+    def add_service(self, node: Node, service: str, team: str) -> None:
+        if self.service and service != self.service:
+            raise node.fail(f"service {service!r} differs from {self.service!r} of an earlier document: one service per file")
+        self.service, self.team = service, self.team or team
+
+
+def slo_name(node: Node) -> str:
+    name = str(node.value)
+    if not is_slug(name):
+        raise node.fail(f"SLO name {name!r} is not lower-case words joined by '-'")
+    return name
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def objective_percent(node: Node, scale: Decimal = Decimal(1)) -> Decimal:
+    try:
+        value = Decimal(str(node.value)) * scale
+    except InvalidOperation:
+        raise node.fail(f"objective must be a number, got {node.value!r}") from None
+    if not 0 < value < 100:
+        raise node.fail(f"objective must be strictly between 0 and 100 percent, got {value.normalize()}")
+    return value.normalize()
+
+
+def model_slo(node: Node, name: str, objective: Decimal, indicator: Indicator, description: str,
+              period: str, tiers: tuple[BurnRateTier, ...], team: str | None = None) -> SLO:
+    """The model's SLO; a rule it breaks is reported at the spec's document and line."""
+    try:
+        return SLO(name, objective, indicator, description, period=period, tiers=tiers, team=team or None,
+                   defined_at=node.where)
+    except DefinitionError as exc:
+        raise DefinitionError(exc.where, f"document {node.doc}, field {node.path}: {exc.what}", exc.rule) from None
+
+
+def finish(path: Path, found: Found, catalog: CatalogBuilder, tool: str, command: str) -> Imported:
+    where = Location(str(path), 1)
+    if not found.slos:
+        raise DefinitionError(where, "spec file", "declares no SLO")
+    system = System(slug(found.service) or "imported", metrics=catalog.metrics(where, path.name), slos=tuple(found.slos),
+                    service=found.service, team=found.team, defined_at=where)
+    specs = ", ".join(sorted(set(found.specs)))
+    return Imported(system, f"{path.name} ({tool} {specs})", f"{command} {path.name}", found.notes)
