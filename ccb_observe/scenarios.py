@@ -295,7 +295,8 @@ def indicator_series(slo: SLO, flow: Traffic, catalog: dict[str, Metric]) -> Inp
                 scraped = k == 0 and flow.steps > 0 and flow.totals[0] > 0 or k > 0 and flow.totals[k - 1] > 0
                 down = k > 0 and target < flow.bads[k - 1]
                 values.append((0.0 if down else 1.0) if scraped else None)
-            out.append((series_text(ind.up.metric, {**labels, "instance": f"target-{target:02d}"}), values_text(values)))
+            if any(v is not None for v in values):  # a target never scraped has no series at all
+                out.append((series_text(ind.up.metric, {**labels, "instance": f"target-{target:02d}"}), values_text(values)))
         return out
     raise ValueError(f"SLO {slo.name!r}: no synthetic traffic for a {type(ind).__name__} (write its tests by hand)")
 

@@ -244,7 +244,7 @@ def slo_test(system: System, slo: SLO, case: Case) -> dict[str, Any]:
     return {
         "name": f"{slo.name}: {case.name}",
         "interval": f"{step}m",
-        "input_series": _input(_series_without_empty(indicator_series(slo, case.flow, system.catalog))),
+        "input_series": _input(indicator_series(slo, case.flow, system.catalog)),
         "alert_rule_test": alert_tests,
         "promql_expr_test": _health_checks(slo, _at(end, step), case.no_data),
     }
@@ -263,10 +263,6 @@ def _first_showing(slo: SLO, oracle: Oracle, case: Case, planned: int, intent: I
             return k, firing
     names = ", ".join(t.name for t in wanted)
     raise ScenarioError(f"SLO {slo.name!r}, scenario {case.name!r}: from {_at(planned, case.flow.step_minutes)} on, {names} never {'fires' if intent == 'fires' else 'stays silent'}")
-
-
-def _series_without_empty(series: InputSeries) -> InputSeries:
-    return [(s, v) for s, v in series if set(v.split()) - {"_"} and not v.startswith("_x")]
 
 
 def _burn_alert(system: System, slo: SLO, tier: BurnRateTier, budget_left: float | None) -> dict[str, Any]:
