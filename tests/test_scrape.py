@@ -101,3 +101,11 @@ def test_relabelling_must_read_labels_the_role_sets(tmp_path: Path) -> None:
 def test_seed_kubernetes_block_is_clean(seed_output: Output, tmp_path: Path) -> None:
     text = seed_output[CONFIG].decode()
     assert kubernetes_findings(yaml.safe_load(text), tmp_path / "prometheus.yml", text) == []
+
+
+def test_a_rule_file_the_config_names_must_exist(generated_copy: Path, promtool: str) -> None:
+    system_dir = generated_copy / "claude-code-bot"
+    (system_dir / rules.RULES_DIR / "kpis.rules.yml").unlink()
+    (finding,) = checks(system_dir)
+    assert '"rules/kpis.rules.yml" does not point to an existing file' in finding.message
+    assert ".check-" not in finding.message  # the temporary copy is reported as the real file
