@@ -23,8 +23,9 @@ in `ccb_observe.model.logs`. Reference: docs/model.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import promql
-from .compile import compile_all, compile_system
 from .durations import Duration
 from .errors import CcbObserveError, DefinitionError, Location, ToolMissing
 from .instruments import Instruments, build_instruments
@@ -54,6 +55,21 @@ from .model import (
 )
 from .output import Output, write_tree
 from .templates import GoTemplate, template
+
+if TYPE_CHECKING:
+    from .compile import compile_all, compile_system
+
+# The compilers pull in grafanalib and the rest of the toolchain: an application that imports
+# ccb_observe only for its instruments should not pay for them (about a second at start-up).
+_LAZY = {"compile_all", "compile_system"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import compile
+
+        return getattr(compile, name)
+    raise AttributeError(f"module 'ccb_observe' has no attribute {name!r}")
 
 __all__ = [
     # the model

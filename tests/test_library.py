@@ -73,6 +73,14 @@ def test_import_is_quiet_in_the_project_venv() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
+def test_import_leaves_the_compilers_for_later() -> None:
+    """An application importing ccb_observe for its instruments does not load the compilers."""
+    probe = "import sys, ccb_observe; print(sorted(m for m in ('ccb_observe.compile', 'grafanalib.core') if m in sys.modules))"
+    assert run([sys.executable, "-c", probe], cwd=Path("/")).stdout.strip() == "[]"
+    after = "import sys, ccb_observe; ccb_observe.compile_system; print('ccb_observe.compile' in sys.modules)"
+    assert run([sys.executable, "-c", after], cwd=Path("/")).stdout.strip() == "True"
+
+
 def test_mypy_strict_passes_on_the_package() -> None:
     done = run([str(VENV_BIN / "mypy"), "--strict", "ccb_observe"], cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
