@@ -28,6 +28,20 @@ _I = TypeVar("_I", Counter, Gauge, Histogram, Summary, Info)
 _CLIENT_SUFFIX = {MetricType.COUNTER: "_total", MetricType.INFO: "_info"}
 
 
+class CatalogInfo(Info):
+    """An Info whose value carries exactly the catalog's labels (prometheus_client's own Info
+    accepts any keys, so a typo would silently expose a label no rule selects)."""
+
+    def __init__(self, name: str, documentation: str, keys: tuple[str, ...], registry: CollectorRegistry | None) -> None:
+        self.keys = keys
+        super().__init__(name, documentation, registry=registry)
+
+    def info(self, val: dict[str, str]) -> None:
+        if sorted(val) != sorted(self.keys):
+            raise ValueError(f"{self._name}_info carries the labels {sorted(self.keys)}, not {sorted(val)}")
+        super().info(val)
+
+
 @dataclass(frozen=True)
 class Instruments:
     """The instruments of one catalog, by catalog name, registered in `registry`."""
@@ -92,7 +106,7 @@ def instrument_for(metric: Metric, registry: CollectorRegistry | None) -> Instru
     if metric.type is MetricType.SUMMARY:
         return Summary(name, help, labels, unit=unit, registry=registry)
     # An info metric's catalog labels are the keys of the dict given to `.info({...})`.
-    return Info(name, help, registry=registry)
+    return CatalogInfo(name, help, labels, registry)
 
 
 def _client_name(metric: Metric) -> str:

@@ -139,6 +139,13 @@ def test_info_metric_is_named_from_the_catalog() -> None:
     assert exposed == {"app_build_info": {"version": {"1.2"}, "revision": {"abc"}}}
 
 
+def test_info_refuses_labels_the_catalog_does_not_declare() -> None:
+    build = info("app_build_info", "Build of the running app.", ["version"])
+    instrument = build_instruments([build], CollectorRegistry()).info(build)
+    with pytest.raises(ValueError, match=r"app_build_info carries the labels \['version'\], not \['release'\]"):
+        instrument.info({"release": "1.2"})
+
+
 def test_info_name_without_suffix_is_a_definition_error() -> None:
     with pytest.raises(DefinitionError, match=r"test_instruments\.py:\d+: metric 'app_build': .*ends in _info"):
         build_instruments([info("app_build", "Build.")], CollectorRegistry())
