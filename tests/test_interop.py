@@ -524,3 +524,21 @@ def test_import_is_deterministic(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         texts.add(done.stdout)
     assert len(texts) == 1
+
+
+def test_sloth_alert_windows_set_period_and_tiers(tmp_path: Path) -> None:
+    from ccb_observe.interop import sloth
+    from ccb_observe.interop.emit import module_source
+    from ccb_observe.model import DEFAULT_TIERS
+
+    windows = shared_dir("interop", "sloth", "windows")
+    spec = shared_dir("interop", "sloth") / "getting-started.yml"
+    week = _load(module_source(sloth.import_file(spec, windows / "7d.yaml")), tmp_path / "7d").slos[0]
+    assert str(week.period) == "7d"
+    # Sloth's factor: budget percent x period / long window (8% of 7d in 1h: 13.44x).
+    assert [str(t.burn_factor(week.period)) for t in week.tiers] == ["13.44", "3.5", "1.4", "0.98"]
+    google = _load(module_source(sloth.import_file(spec, windows / "google-28d.yaml")), tmp_path / "28d").slos[0]
+    assert str(google.period) == "28d" and google.tiers == DEFAULT_TIERS
+    done = _cli("import", "sloth", str(spec), "--windows", str(windows / "custom-30d.yaml"), "-o", str(tmp_path / "x.py"))
+    assert done.returncode == 2 and "custom-30d.yaml:6: document 1, field spec.page.quick: windows are multiples of 5m (got 2m)" in done.stderr
+    assert not (tmp_path / "x.py").exists()

@@ -47,10 +47,12 @@ def import_() -> None:
 
 @import_.command(name="sloth")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--windows", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A Sloth AlertWindows file: the SLO period and burn-rate windows (default: Sloth's google-30d).")
 @out_option
-def import_sloth(file: Path, out: Path | None) -> None:
+def import_sloth(file: Path, windows: Path | None, out: Path | None) -> None:
     """A Sloth spec: prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, or openslo/v1alpha."""
-    _run_import(sloth.import_file, file, out)
+    _run_import(lambda path: sloth.import_file(path, windows), file, out)
 
 
 @import_.command(name="openslo")

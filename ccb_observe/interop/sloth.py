@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 from .. import promql as q
-from ..model import DEFAULT_TIERS, SLO, RawIndicator
+from ..errors import DefinitionError
+from ..model import SLO, RawIndicator, tier
 from ..model.slo import BurnRateTier, Indicator
 from .documents import Node, load_documents
 from .emit import Imported
@@ -19,7 +20,6 @@ from .openslo import read_v1alpha
 from .queries import CatalogBuilder, at_base_window, events_indicator
 from .spec import Found, finish, model_slo, objective_percent, slo_name
 
-PERIOD = "30d"  # Sloth's default (its google-30d windows)
 PAGE_TIERS = ("page-fast", "page-slow")
 TICKET_TIERS = ("ticket-fast", "ticket-slow")
 COMMAND = "ccb-observe import sloth"
@@ -41,8 +41,11 @@ PROMETHEUS_V1 = Style("error_query", "total_query", "error_ratio_query", "page_a
 CRD = Style("errorQuery", "totalQuery", "errorRatioQuery", "pageAlert", "ticketAlert", "sloth.slok.dev/v1 PrometheusServiceLevel")
 
 
-def import_file(path: Path) -> Imported:
+def import_file(path: Path, windows: Path | None = None) -> Imported:
+    """A Sloth spec file; `windows` is a Sloth AlertWindows file (default: Sloth's google-30d)."""
     found, catalog = Found(), CatalogBuilder()
+    if windows is not None:
+        found.period, found.tiers = alert_windows(windows)
     for doc in load_documents(path):
         reader = _reader(doc)
         reader(doc, found, catalog)
@@ -81,12 +84,12 @@ def _service(spec: Node, style: Style, found: Found, catalog: CatalogBuilder) ->
     if labels:
         found.notes[""] = found.notes.get("", ()) + (f"Sloth labels on every rule (not carried over; the rules label series by slo/service/team): {labels}",)
     for node in spec.require("slos").items():
-        slo, notes = _slo(node, style, catalog)
+        slo, notes = _slo(node, style, found, catalog)
         found.slos.append(slo)
         found.notes[slo.name] = notes
 
 
-def _slo(node: Node, style: Style, catalog: CatalogBuilder) -> tuple[SLO, tuple[str, ...]]:
+def _slo(node: Node, style: Style, found: Found, catalog: CatalogBuilder) -> tuple[SLO, tuple[str, ...]]:
     node.mapping({"name", "description", "objective", "labels", "sli", "alerting"})
     name = slo_name(node.require("name"))
     sli = node.require("sli").mapping({"raw", "events", "plugin"})
@@ -111,17 +114,17 @@ def _slo(node: Node, style: Style, catalog: CatalogBuilder) -> tuple[SLO, tuple[
         # 5m ratios (as in Sloth) rather than event-weighted.
         indicator = RawIndicator(q.raw(ratio), q.vector(1))
         notes.append("Sloth raw SLI: an error ratio with no event counts, so each 5m ratio counts as one event.")
-    tiers, alert_notes = _tiers(node.get("alerting", {}), style)
+    tiers, alert_notes = _tiers(node.get("alerting", {}), style, found.tiers)
     notes += alert_notes
     slo_labels = node.labels("labels")
     if slo_labels:
         notes.append(f"Sloth SLO labels (not carried over): {slo_labels}")
     description = node.text("description", "") or f"Imported from Sloth SLO {name}"
-    slo = model_slo(node, name, objective_percent(node.require("objective")), indicator, description, PERIOD, tiers)
+    slo = model_slo(node, name, objective_percent(node.require("objective")), indicator, description, found.period, tiers)
     return slo, tuple(notes)
 
 
-def _tiers(alerting: Node, style: Style) -> tuple[tuple[BurnRateTier, ...], list[str]]:
+def _tiers(alerting: Node, style: Style, available: tuple[BurnRateTier, ...]) -> tuple[tuple[BurnRateTier, ...], list[str]]:
     alerting.mapping({"name", "labels", "annotations", style.page_alert, style.ticket_alert})
     names: list[str] = []
     notes = []
@@ -137,4 +140,32 @@ def _tiers(alerting: Node, style: Style) -> tuple[tuple[BurnRateTier, ...], list
         extra = {**alerting.labels("labels"), **alert.labels("labels")}
         if extra and not disabled:
             notes.append(f"Sloth {label} alert labels (route on severity/burn_tier instead): {extra}")
-    return tuple(t for t in DEFAULT_TIERS if t.name in names), notes
+    return tuple(t for t in available if t.name in names), notes
+
+
+# Sloth's AlertWindows: page/ticket × quick/slow, as the model's tiers.
+WINDOW_TIERS = (("page", "quick", "page-fast", "critical", "P0"), ("page", "slow", "page-slow", "critical", "P1"),
+                ("ticket", "quick", "ticket-fast", "warning", "P2"), ("ticket", "slow", "ticket-slow", "warning", "P2"))
+
+
+def alert_windows(path: Path) -> tuple[str, tuple[BurnRateTier, ...]]:
+    """The period and tiers of a Sloth `AlertWindows` file."""
+    (doc, *rest) = load_documents(path)
+    if rest:
+        raise rest[0].fail("an AlertWindows file holds one document")
+    doc.mapping({"apiVersion", "kind", "spec"})
+    if (doc.text("apiVersion"), doc.text("kind")) != ("sloth.slok.dev/v1", "AlertWindows"):
+        raise doc.fail("expected apiVersion sloth.slok.dev/v1, kind AlertWindows")
+    spec = doc.require("spec").mapping({"sloPeriod", "page", "ticket"})
+    period = spec.text("sloPeriod")
+    tiers = []
+    for severity_key, speed, name, severity, priority in WINDOW_TIERS:
+        window = spec.require(severity_key).mapping({"quick", "slow"}).require(speed).mapping(
+            {"errorBudgetPercent", "shortWindow", "longWindow"})
+        budget = objective_percent(window.require("errorBudgetPercent"), what="errorBudgetPercent") / 100
+        try:
+            tiers.append(tier(name, window.text("longWindow"), window.text("shortWindow"), severity, priority,  # type: ignore[arg-type]
+                              budget_consumed=budget))
+        except DefinitionError as exc:
+            raise window.fail(exc.rule) from None
+    return period, tuple(tiers)

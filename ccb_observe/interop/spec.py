@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..errors import DefinitionError, Location
-from ..model import SLO, System
+from ..model import DEFAULT_TIERS, SLO, System
 from ..model.slo import BurnRateTier, Indicator
 from ..naming import is_slug
 from .documents import Node
@@ -26,6 +26,9 @@ class Found:
     slos: list[SLO] = field(default_factory=list)
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     specs: list[str] = field(default_factory=list)
+    # The alert windows in force for specs that name none (Sloth reads them from an AlertWindows file).
+    period: str = "30d"
+    tiers: tuple[BurnRateTier, ...] = DEFAULT_TIERS
 
     def add_service(self, node: Node, service: str, team: str) -> None:
         if self.service and service != self.service:
@@ -44,13 +47,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def objective_percent(node: Node, scale: Decimal = Decimal(1)) -> Decimal:
+def objective_percent(node: Node, scale: Decimal = Decimal(1), what: str = "objective") -> Decimal:
+    """A percentage strictly between 0 and 100 (`scale` 100 for a fraction like OpenSLO's 0.999)."""
     try:
         value = Decimal(str(node.value)) * scale
     except InvalidOperation:
-        raise node.fail(f"objective must be a number, got {node.value!r}") from None
+        raise node.fail(f"{what} must be a number, got {node.value!r}") from None
     if not 0 < value < 100:
-        raise node.fail(f"objective must be strictly between 0 and 100 percent, got {value.normalize()}")
+        raise node.fail(f"{what} must be strictly between 0 and 100 percent, got {value.normalize()}")
     return value.normalize()
 
 
