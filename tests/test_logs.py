@@ -81,6 +81,9 @@ def test_seed_conf_is_v1_with_file_buffers_and_env_credentials(seed_output: dict
         assert buffer.get("retry_type") == "exponential_backoff" and buffer.get("overflow_action") == "block"
         assert match.get("password") == env_fetch("ES_PASSWORD")
         assert match.get("logstash_prefix") == "claude-code-bot" and match.get("logstash_dateformat") == "%Y.%m.%d"
+    records = [d for d, _ in fluentd_check._walk(tree, "") if d.name == "record" and d.get("log") is not None]
+    (log_code,) = [r.get("log") for r in records]
+    assert isinstance(log_code, str) and log_code.startswith("${record['log'].is_a?(String) ? record['log'].scrub.gsub(")
     text = seed_output[CONF].decode()
     embedded = re.findall(r'"#\{([^}]*)\}"', text)
     assert embedded and all(re.fullmatch(r"ENV\.fetch\('[A-Z_]+'\)", code) for code in embedded)

@@ -135,10 +135,11 @@ def filter_(flt: Filter) -> Directive:
 
 def redaction_placeholder(field: str, rules: Iterable[Redaction]) -> str:
     """A record_transformer ${…} expression: the field with every rule applied, in order, when it
-    is a string; left as it is otherwise."""
+    is a string; left as it is otherwise. `scrub` first: gsub raises on invalid UTF-8, and a line
+    that fails to expand would be dropped."""
     value = f"record[{ruby_single(field)}]"
     chain = "".join(f".gsub({ruby_regex(r.pattern)}, {ruby_single(r.replacement)})" for r in rules)
-    return f"${{{value}.is_a?(String) ? {value}{chain} : {value}}}"
+    return f"${{{value}.is_a?(String) ? {value}.scrub{chain} : {value}}}"
 
 
 def ruby_single(text: str) -> str:

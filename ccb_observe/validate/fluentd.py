@@ -316,7 +316,7 @@ _SEARCH_COMMON = (
     "host port:integer hosts scheme:http|https path user password index_name logstash_format:bool "
     "logstash_prefix logstash_prefix_separator logstash_dateformat include_timestamp:bool include_tag_key:bool "
     "tag_key time_key ssl_verify:bool ca_file client_cert client_key client_key_pass request_timeout:time "
-    "reconnect_on_error:bool reload_connections:bool reload_on_failure:bool log_os_400_reason:bool id_key "
+    "reconnect_on_error:bool reload_connections:bool reload_on_failure:bool id_key "
     "write_operation:index|create|update|upsert target_index_key template_name template_file "
     "http_backend:excon|typhoeus"
 )
@@ -356,7 +356,7 @@ CATALOG: dict[tuple[str, str], Plugin] = {
         sections={"buffer": False},
     ),
     ("match", "opensearch"): Plugin(
-        _params(_SEARCH_COMMON + " verify_os_version_at_startup:bool default_opensearch_version:integer"),
+        _params(_SEARCH_COMMON + " verify_os_version_at_startup:bool default_opensearch_version:integer log_os_400_reason:bool"),
         sections={"buffer": False},
     ),
     ("match", "file"): Plugin(
