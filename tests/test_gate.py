@@ -236,3 +236,11 @@ def test_make_check_runs_the_gate() -> None:
 
     dry = subprocess.run(["make", "-n", "check", "FORMAT=github"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert dry.stdout.strip().splitlines()[-1] == ".venv/bin/ccb-observe check --format github"
+
+
+def test_skip_leaves_a_check_out(generated_copy: Path, promtool: str) -> None:
+    result = check(generated_copy, "--skip", "promtool/test-rules", "--skip", "amtool", "--format", "json")
+    assert result.exit_code == 0, result.output
+    ran = {name.split(": ")[-1] for name in json.loads(result.output)["checks"]}
+    assert "promtool/test-rules" not in ran and "amtool" not in ran and {"stale", "lint", "fluentd"} <= ran
+    assert check(generated_copy, "--skip", "stale").exit_code == 2  # the stale check always runs

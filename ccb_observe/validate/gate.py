@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Callable, Iterable, Literal, Mapping, Sequence
 
 from ..compile.promtool_tests import TESTS_DIR
 from ..compile.rules import RULES_DIR
@@ -116,6 +116,13 @@ CHECKS: dict[str, Check] = {
 def checks_for(system: System) -> dict[str, Check]:
     """Everything the gate runs on one system's folder."""
     return {**CHECKS, "lint": partial(lint_system_dir, system)}
+
+
+SKIPPABLE = frozenset({*CHECKS, "lint"})  # everything but the stale check
+
+
+def without(checks: Mapping[str, Check], skipped: Iterable[str]) -> dict[str, Check]:
+    return {name: check for name, check in checks.items() if name not in set(skipped)}
 
 
 def stale_findings(output: Output, generated: Path) -> list[Finding]:
