@@ -218,10 +218,19 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
     _RUNNING.pop(process.pid, None)
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free now and not handed out before (a closed probe socket's port can come
+    back at once, and two stacks starting side by side must not race for it)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class WaitTimeout(AssertionError):
@@ -411,16 +420,20 @@ class Stack:
     def wait(self, what: str, probe: Callable[[], T | None], timeout: float) -> T:
         """`probe()` until it answers, failing with both programs' logs when it does not in time
         or when one of them exits."""
+
+        def alive_and(probe_: Callable[[], T | None] = probe) -> T | None:
+            self._check_alive()
+            return probe_()
+
         try:
-            return wait_for(what, lambda: self._alive() and probe(), timeout)
+            return wait_for(what, alive_and, timeout)
         except WaitTimeout as exc:
             raise WaitTimeout(f"{exc}\n{self.logs()}") from None
 
-    def _alive(self) -> bool:
-        dead = [p for p in self.processes if p.poll() is not None]
-        if dead:
-            raise AssertionError(f"{dead[0].args[0]} exited with {dead[0].returncode}:\n{self.logs()}")
-        return True
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise AssertionError(f"{process.args!r} exited with {process.returncode}:\n{self.logs()}")
 
     @staticmethod
     def _ready(url: str) -> bool:
