@@ -15,7 +15,7 @@ from ccb_observe.output import Output
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-INSTALL = "apt-get install -y prometheus prometheus-alertmanager logrotate"
+INSTALL = "apt-get install -y prometheus prometheus-alertmanager logrotate ruby"
 
 
 def require_tool(name: str) -> str:

@@ -471,3 +471,32 @@ def test_redaction_stays_linear_on_long_lines(seed_patterns: list[tuple[str, str
     for line in ("a" * 20000, "x://" + "b" * 20000, "authorization" * 2000, "sk-ant-" * 3000):
         redact(line, seed_patterns)
     assert time.perf_counter() - started < 1.0
+
+
+def test_ruby_redacts_exactly_as_python_reads_the_patterns(seed_output: dict[str, bytes], seed_patterns: list[tuple[str, str]]) -> None:
+    """The record_transformer expression itself, evaluated by real Ruby (Onigmo, fluentd's regexp
+    engine), gives what the Python reading of the same patterns gives, secret lines and ordinary."""
+    import json
+
+    ruby = require_tool("ruby")
+    tree = parse(seed_output[CONF].decode())
+    (code,) = [p.value for d, _ in fluentd_check._walk(tree, "") if d.name == "record" for p in d.params if p.key == "log"]
+    assert isinstance(code, str) and code.startswith("${") and code.endswith("}")
+    lines = [line for line, _ in SECRET_LINES] + ORDINARY_LINES
+    script = (
+        "require 'json'\n"
+        "input = JSON.parse(STDIN.read)\n"
+        "run = ->(record) { eval(input['code']) }\n"
+        "out = input['lines'].map { |line| run.({'log' => line}) }\n"
+        # invalid UTF-8 before a key, a number, and a record without the field
+        "bad = run.({'log' => (+\"\\xFF \").force_encoding('UTF-8') + input['lines'][0]})\n"
+        "puts JSON.generate({'out' => out, 'bad' => bad.encode('UTF-8', invalid: :replace), 'number' => run.({'log' => 5}), 'none' => run.({})})\n"
+    )
+    done = subprocess.run([ruby, "-e", script], input=json.dumps({"code": code[2:-1], "lines": lines}),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["out"] == [redact(line, seed_patterns) for line in lines]
+    assert result["out"][len(SECRET_LINES):] == ORDINARY_LINES
+    assert ANTHROPIC not in result["bad"] and "[REDACTED:anthropic-key]" in result["bad"]
+    assert result["number"] == 5 and result["none"] is None

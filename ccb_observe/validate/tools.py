@@ -10,7 +10,7 @@ from typing import Sequence
 
 from ..errors import ToolMissing
 
-INSTALL_HINT = "apt-get install -y prometheus prometheus-alertmanager logrotate"
+INSTALL_HINT = "apt-get install -y prometheus prometheus-alertmanager logrotate ruby"
 _PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "logrotate": "logrotate",
              "prometheus": "prometheus", "prometheus-alertmanager": "prometheus-alertmanager"}
 
