@@ -84,6 +84,7 @@ def test_seed_conf_is_v1_with_file_buffers_and_env_credentials(seed_output: dict
     records = [d for d, _ in fluentd_check._walk(tree, "") if d.name == "record" and d.get("log") is not None]
     (log_code,) = [r.get("log") for r in records]
     assert isinstance(log_code, str) and log_code.startswith("${record['log'].is_a?(String) ? record['log'].scrub.gsub(")
+    assert log_code.count("${") == 1 and log_code.endswith("}")  # record_transformer evaluates it as one expression
     text = seed_output[CONF].decode()
     embedded = re.findall(r'"#\{([^}]*)\}"', text)
     assert embedded and all(re.fullmatch(r"ENV\.fetch\('[A-Z_]+'\)", code) for code in embedded)
@@ -500,3 +501,18 @@ def test_ruby_redacts_exactly_as_python_reads_the_patterns(seed_output: dict[str
     assert result["out"][len(SECRET_LINES):] == ORDINARY_LINES
     assert ANTHROPIC not in result["bad"] and "[REDACTED:anthropic-key]" in result["bad"]
     assert result["number"] == 5 and result["none"] is None
+
+
+def test_ruby_parses_a_bot_log_line_with_the_seed_regexp(seed_output: dict[str, bytes]) -> None:
+    import json
+
+    ruby = require_tool("ruby")
+    tree = parse(seed_output[CONF].decode())
+    (expression,) = [d.get("expression") for d, _ in fluentd_check._walk(tree, "") if d.name == "parse" and d.type == "regexp"]
+    assert isinstance(expression, str) and expression.startswith("/") and expression.endswith("/")
+    line = "2024-05-01 12:00:00,123 INFO ccb.worker: integration 42 opened a pull request"
+    script = "require 'json'; e, l = ARGV; m = Regexp.new(e[1..-2]).match(l); puts JSON.generate(m.named_captures)"
+    done = subprocess.run([ruby, "-e", script, expression, line], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"time": "2024-05-01 12:00:00,123", "level": "INFO", "logger": "ccb.worker",
+                                       "message": "integration 42 opened a pull request"}
