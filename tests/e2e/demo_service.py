@@ -2,16 +2,17 @@
 the seed's catalog, serving `/metrics` on 127.0.0.1, and driving its own request traffic at a fixed
 rate so a scenario's numbers do not depend on a load generator or the machine's speed.
 
-Modes (GET /control shows the mode, POST /control with the mode's name as body switches it):
+Modes (GET /control shows the mode, POST /control with the mode's name as body switches it; a
+body `postgres=down` or `redis=down` (`=up`) sets that exporter's health gauge):
   idle     no traffic at all (the service is up: its scrapes succeed)
   healthy  every request 200 in 50 ms
   outage   every request 500
   slow     every request 200 in 750 ms: over the 500 ms latency SLO, under the 1 s alert
 
 Request durations are observed as declared by the mode, not slept: the traffic stays at its rate
-whatever the mode. The exporters' health gauges (`pg_up`, `redis_up`) are served as 1, so the
-postgresql and redis jobs of the generated scrape config can point here. `up` is left out: it is
-in the catalog (the rules read it) but Prometheus writes it, and an exposed `up 0` overrides it.
+whatever the mode. Stand-ins for the PostgreSQL and Redis exporters serve their catalog metrics
+on ports of their own (health gauges `pg_up`, `redis_up` at 1 unless set down), so each job of
+the generated scrape config has a target.
 
     python tests/e2e/demo_service.py --port 8000 --mode healthy
 """
@@ -38,27 +39,43 @@ MODES: dict[str, tuple[str, float] | None] = {
     "slow": ("200", 0.75),
 }
 HANDLER = "/api/v1/integrations"
-# Catalogued, but written by Prometheus for each target: a scraped `up 0` would mask the real one.
-WRITTEN_BY_PROMETHEUS = frozenset({"up"})
+# Who serves which catalog metric: the API, or a stand-in for the exporter whose health gauge the
+# rules read. `up` is Prometheus' own (a scraped `up 0` would mask the real one); cAdvisor and
+# kube-state-metrics series are served by nobody here.
+EXPORTERS = {"postgres": "pg_", "redis": "redis_"}
+
+
+def component_of(metric: str) -> str | None:
+    if metric == "up" or metric.startswith(("container_", "kube_")):
+        return None
+    return next((name for name, prefix in EXPORTERS.items() if metric.startswith(prefix)), "api")
 
 
 class DemoService:
+    """The API (with /control) and the exporter stand-ins, each on its own loopback port, so that
+    each scrape job of the generated config reads only its own target's series."""
+
     def __init__(self, system: System, mode: str = "idle", rate: float = 10.0, port: int = 0) -> None:
-        self.registry = CollectorRegistry()
-        own = [m for m in system.metrics if m.name not in WRITTEN_BY_PROMETHEUS]
-        self.instruments = build_instruments(own, self.registry)
-        self.instruments.gauge("pg_up").set(1)
-        self.instruments.gauge("redis_up").set(1)
+        self.registries = {name: CollectorRegistry() for name in ("api", *EXPORTERS)}
+        self.instruments = {
+            name: build_instruments([m for m in system.metrics if component_of(m.name) == name], registry)
+            for name, registry in self.registries.items()
+        }
+        for exporter in EXPORTERS:
+            self.dependency(exporter, up=True)
         self.period = 1 / rate
         self.mode = self._checked(mode)
         self.requests = 0
         self._stopped = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self.address = f"127.0.0.1:{self._server.server_address[1]}"
-        self._threads = [
-            threading.Thread(target=self._server.serve_forever, name="demo-http", daemon=True),
-            threading.Thread(target=self._traffic, name="demo-traffic", daemon=True),
-        ]
+        self._servers = {
+            name: ThreadingHTTPServer(("127.0.0.1", port if name == "api" else 0), self._handler(name))
+            for name in self.registries
+        }
+        self.addresses = {name: f"127.0.0.1:{server.server_address[1]}" for name, server in self._servers.items()}
+        self.address = self.addresses["api"]
+        self._threads = [threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True)
+                         for name, server in self._servers.items()]
+        self._threads.append(threading.Thread(target=self._traffic, name="demo-traffic", daemon=True))
 
     def start(self) -> "DemoService":
         for thread in self._threads:
@@ -67,11 +84,27 @@ class DemoService:
 
     def stop(self) -> None:
         self._stopped.set()
-        self._server.shutdown()
-        self._server.server_close()
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
 
     def switch(self, mode: str) -> None:
         self.mode = self._checked(mode)
+
+    def dependency(self, exporter: str, up: bool) -> None:
+        """What the exporter stand-in reports: `<name>_up` 1 or 0."""
+        if exporter not in EXPORTERS:
+            raise ValueError(f"unknown dependency {exporter!r} (one of {', '.join(EXPORTERS)})")
+        self.instruments[exporter].gauge(f"{EXPORTERS[exporter]}up").set(1 if up else 0)
+
+    def control(self, command: str) -> None:
+        """A mode name, or `<dependency>=up|down` (postgres=down)."""
+        name, sep, state = command.partition("=")
+        if not sep:
+            return self.switch(command)
+        if state not in ("up", "down"):
+            raise ValueError(f"{command!r}: a dependency is up or down")
+        self.dependency(name, state == "up")
 
     def serve_one(self) -> None:
         """One API request, as the mode answers it."""
@@ -79,8 +112,9 @@ class DemoService:
         if answer is None:
             return
         status, seconds = answer
-        self.instruments.counter("http_requests_total").labels(method="POST", handler=HANDLER, status=status).inc()
-        self.instruments.histogram("http_request_duration_seconds").labels(method="POST", handler=HANDLER).observe(seconds)
+        api = self.instruments["api"]
+        api.counter("http_requests_total").labels(method="POST", handler=HANDLER, status=status).inc()
+        api.histogram("http_request_duration_seconds").labels(method="POST", handler=HANDLER).observe(seconds)
         self.requests += 1
 
     def _traffic(self) -> None:
@@ -93,27 +127,29 @@ class DemoService:
             raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
         return mode
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self, component: str) -> type[BaseHTTPRequestHandler]:
         service = self
+        registry = self.registries[component]
+        controls = component == "api"
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/metrics":
-                    self._reply(200, generate_latest(service.registry), CONTENT_TYPE_LATEST)
-                elif self.path == "/control":
+                    self._reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                elif self.path == "/control" and controls:
                     self._reply(200, service.mode.encode())
                 else:
                     self._reply(404, b"not found")
 
             def do_POST(self) -> None:
-                if self.path != "/control":
+                if self.path != "/control" or not controls:
                     return self._reply(404, b"not found")
-                mode = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode().strip()
+                command = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode().strip()
                 try:
-                    service.switch(mode)
+                    service.control(command)
                 except ValueError as exc:
                     return self._reply(400, str(exc).encode())
-                self._reply(200, mode.encode())
+                self._reply(200, command.encode())
 
             def _reply(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
                 self.send_response(status)
@@ -138,7 +174,9 @@ def main() -> None:
 
     (system,) = load_systems(Path(__file__).resolve().parents[2] / "definitions")
     service = DemoService(system, args.mode, args.rate, args.port).start()
-    print(f"serving http://{service.address}/metrics in mode {service.mode}", file=sys.stderr)
+    for name, address in service.addresses.items():
+        print(f"{name}: http://{address}/metrics", file=sys.stderr)
+    print(f"mode {service.mode}; POST a mode or postgres=down to http://{service.address}/control", file=sys.stderr)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -33,6 +33,10 @@ from ccb_observe.promql import format_number
 # are watched for four times that before "nothing came" counts.
 QUIET_FOR = 20.0
 PAGE_WITHIN = 90.0
+# Scenario -> what the demo is told once its stack is ready.
+SCENARIOS = {"outage": "outage", "healthy": "healthy", "slow": "slow", "idle": "idle", "postgres-down": "postgres=down"}
+# The seed's static scrape jobs -> the part of the demo each scrapes.
+DEMO_PART = {"claude-code-bot": "api", "postgresql": "postgres", "redis": "redis"}
 
 
 @dataclass
@@ -57,16 +61,16 @@ def runs(seed: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     output = e2e.system_output(seed)
     started: dict[str, Run] = {}
     try:
-        for mode in ("outage", "healthy", "slow", "idle"):
+        for mode in SCENARIOS:
             demo = DemoService(seed).start()
             sink = e2e.WebhookSink()
-            targets = {job: demo.address for job in e2e.static_jobs(output)}
+            targets = {job: demo.addresses[DEMO_PART[job]] for job in e2e.static_jobs(output)}
             stack = e2e.Stack(tmp_path_factory.mktemp(f"e2e-{mode}"), output, targets, sink)
             started[mode] = Run(mode, demo, sink, stack)
             stack.launch()
         for run in started.values():
             run.stack.wait_ready()
-            run.demo.switch(run.mode)
+            run.demo.control(SCENARIOS[run.mode])
             run.switched_at = time.monotonic()
         yield started
     finally:
@@ -208,6 +212,34 @@ def test_a_faster_tier_inhibits_the_slower_one(runs: dict[str, Run], seed: Syste
     leaked = [receiver_of(p) for p in run.posts() if "page-slow" in text_of(p)]
     assert leaked == [], f"the inhibited tier reached {leaked}"
     run.stack.wait("Alertmanager to show ErrorRateBudgetBurn/page-slow as inhibited", slow_tier_suppressed, 10)
+
+
+def test_a_dependency_outage_inhibits_the_symptoms_it_explains(runs: dict[str, Run], seed: System) -> None:
+    run = runs["postgres-down"]
+    assert seed.routing is not None
+    (postgres,) = [d for d in seed.routing.dependencies if d.outage == "PostgresDown"]
+    assert {"HighErrorRate", "error-rate"} <= set(postgres.symptoms)
+    # PostgreSQL goes down first; once Alertmanager knows, the API starts failing.
+    run.stack.wait("PostgresDown to reach Alertmanager", lambda: [
+        a for a in run.stack.alertmanager_alerts() if a["labels"]["alertname"] == "PostgresDown" and a["status"]["state"] == "active"
+    ], PAGE_WITHIN)
+    run.demo.switch("outage")
+    run.switched_at = time.monotonic()
+    symptoms = {"ErrorRateBudgetBurn/page-fast", "HighErrorRate"}
+    run.stack.wait(f"{sorted(symptoms)} to fire in Prometheus", lambda: symptoms <= firing_names(run), PAGE_WITHIN)
+
+    def inhibited() -> set[str]:
+        names = {a["labels"]["alertname"] + (f"/{a['labels']['burn_tier']}" if "burn_tier" in a["labels"] else "")
+                 for a in run.stack.alertmanager_alerts() if a["status"]["inhibitedBy"]}
+        return names if symptoms <= names else set()
+
+    run.stack.wait(f"Alertmanager to inhibit {sorted(symptoms)}", inhibited, PAGE_WITHIN)
+    run.quiet_period_over()
+    (row,) = [r for r in am.routing_table(seed) if r.name == "PostgresDown"]
+    got = {receiver_of(p) for p in run.posts() if "PostgresDown" in text_of(p).splitlines()[0]}
+    assert got == expected_sinks(seed, row.receivers), sink_summary(run)
+    others = [line for line in sink_summary(run) if "PostgresDown" not in line]
+    assert others == [], f"symptoms of the PostgreSQL outage reached: {others}"
 
 
 def test_healthy_traffic_pages_nobody(runs: dict[str, Run]) -> None:
