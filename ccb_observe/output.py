@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,16 +24,51 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# libyaml's emitter is ~10x faster. It writes the same bytes as the pure-Python one except around
+# \r, NEL, line/paragraph separators, BOM and characters beyond U+FFFF (it escapes those, or
+# quotes differently): data holding any of them takes the pure-Python path, so output never
+# depends on which emitter ran (tests/test_bench.py fuzzes this).
+_CSafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _FastDumper(_CSafeDumper):  # type: ignore[misc, valid-type]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_SAME_IN_BOTH_EMITTERS = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+
+
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 _Dumper.add_representer(str, _str_presenter)
+_FastDumper.add_representer(str, _str_presenter)
+
+
+def _plain_text_only(data: Any) -> bool:
+    if isinstance(data, str):
+        return _SAME_IN_BOTH_EMITTERS.fullmatch(data) is not None
+    if isinstance(data, dict):
+        return all(_simple_key(k) and _plain_text_only(v) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return all(_plain_text_only(v) for v in data)
+    return True
+
+
+def _simple_key(key: Any) -> bool:
+    # Empty, multi-line or long keys become explicit `? key` entries, differently in each emitter.
+    if isinstance(key, str):
+        return 0 < len(key) <= 128 and "\n" not in key and _plain_text_only(key)
+    return True
 
 
 def to_yaml(data: Any, header: bool = True) -> bytes:
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6, default_flow_style=False)
+    # A bare top-level scalar gets a "..." end marker from the pure-Python emitter only.
+    dumper = _FastDumper if isinstance(data, (dict, list)) and _plain_text_only(data) else _Dumper
+    text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=10**6, default_flow_style=False)
     return ((HEADER if header else "") + text).encode()
 
 

@@ -73,18 +73,18 @@ class System:
         for kind, items in (("metric", self.metrics), ("SLO", self.slos), ("KPI", self.kpis),
                             ("alert", self.alerts), ("scrape job", self.scrape_jobs), ("dashboard", self.dashboards)):
             _unique(kind, items)
-        catalog = self.catalog
+        catalog, recorded = self.catalog, self.recorded_series()  # once: each walks every SLO
         for slo in self.slos:
             _check_indicator(slo, catalog)
         for kpi in self.kpis:
-            _check_expr(kpi.query, catalog, self.recorded_series(), kpi.defined_at, f"KPI {kpi.name!r}")
+            _check_expr(kpi.query, catalog, recorded, kpi.defined_at, f"KPI {kpi.name!r}")
         for alert in self.alerts:
-            _check_expr(alert.promql, catalog, self.recorded_series(), alert.defined_at, f"alert {alert.name!r}")
+            _check_expr(alert.promql, catalog, recorded, alert.defined_at, f"alert {alert.name!r}")
         if self.routing is not None:
             self.routing.check_names({a.name for a in self.alerts}, {s.name for s in self.slos})
         for dashboard in self.dashboards:
             for panel_at, panel, expr in dashboard.checkable_queries():
-                _check_expr(expr, catalog, self.recorded_series(), panel_at, panel)
+                _check_expr(expr, catalog, recorded, panel_at, panel)
 
     @property
     def catalog(self) -> dict[str, Metric]:
