@@ -26,7 +26,7 @@ from ccb_observe.compile import alertmanager as am
 from ccb_observe.compile import rules
 from ccb_observe.model import SLO, System
 from ccb_observe.model.routing import PagerDuty, Slack
-from ccb_observe.output import write_tree
+from ccb_observe.output import to_yaml, write_tree
 from ccb_observe.promql import format_number
 
 # A positive scenario pages ≈ 5 s after its switch (scrapes, evaluation, group_wait): the quiet ones
@@ -395,3 +395,66 @@ def test_the_overlaid_files_pass_promtool_and_amtool(seed: System, profile: e2e.
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 
+
+
+# ---------------------------------------------------------------- the demo service and the harness
+
+
+def _http(url: str, body: bytes | None = None) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body), timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_the_demo_service_switches_by_its_control_endpoint(seed: System) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    demo = DemoService(seed).start()
+    try:
+        api = f"http://{demo.address}"
+        assert _http(f"{api}/control") == (200, "idle")
+        assert _http(f"{api}/control", b"meltdown")[0] == 400
+        assert _http(f"{api}/control", b"outage") == (200, "outage")
+        demo.serve_one()
+        assert _http(f"{api}/control", b"postgres=down") == (200, "postgres=down")
+
+        def samples(part: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+            text = _http(f"http://{demo.addresses[part]}/metrics")[1]
+            return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                    for f in text_string_to_metric_families(text) for s in f.samples}
+
+        api_samples, postgres, redis = samples("api"), samples("postgres"), samples("redis")
+        assert api_samples[("http_requests_total", (("handler", "/api/v1/integrations"), ("method", "POST"), ("status", "500")))] == 1
+        assert not any(name in ("up", "pg_up", "redis_up") for name, _ in api_samples)  # Prometheus writes `up`
+        assert postgres[("pg_up", ())] == 0 and redis[("redis_up", ())] == 1
+        assert {n for n, _ in postgres} <= {m.name for m in seed.metrics if m.name.startswith("pg_")}
+    finally:
+        demo.stop()
+
+
+def test_a_stack_that_fails_to_start_is_stopped_and_says_why(seed: System, tmp_path: Path) -> None:
+    output = e2e.system_output(seed)
+    unparsable = {"groups": [{"name": "broken", "rules": [{"record": "broken", "expr": "sum(up"}]}]}
+    broken = {**output, f"{rules.RULES_DIR}/alerts.rules.yml": to_yaml(unparsable)}
+    sink = e2e.WebhookSink()
+    stack = e2e.Stack(tmp_path, broken, {}, sink)
+    try:
+        with pytest.raises(AssertionError, match=r"prometheus.*exited with 1"):
+            with stack:
+                pass
+    finally:
+        sink.close()
+    assert len(stack.processes) == 2 and all(p.poll() is not None for p in stack.processes)  # Alertmanager too
+
+
+def test_every_wait_is_bounded_and_names_what_it_waited_for() -> None:
+    started = time.monotonic()
+    with pytest.raises(e2e.WaitTimeout, match="after 0.3 s waiting for the moon"):
+        e2e.wait_for("the moon", lambda: None, timeout=0.3, every=0.05)
+    assert time.monotonic() - started < 2
+    assert e2e.wait_for("a list", lambda: [1], timeout=1) == [1]
