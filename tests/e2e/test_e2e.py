@@ -172,8 +172,13 @@ def slo_named(system: System, name: str) -> SLO:
     return slo
 
 
+def row_name(labels: dict[str, str]) -> str:
+    """An alert as the routing table names it: with its tier for burn-rate alerts."""
+    return labels["alertname"] + (f"/{labels['burn_tier']}" if "burn_tier" in labels else "")
+
+
 def firing_names(run: Run) -> set[str]:
-    return {a["alertname"] + (f"/{a['burn_tier']}" if "burn_tier" in a else "") for a in run.stack.firing()}
+    return {row_name(labels) for labels in run.stack.firing()}
 
 
 # ---------------------------------------------------------------- scenarios
@@ -229,8 +234,7 @@ def test_a_dependency_outage_inhibits_the_symptoms_it_explains(runs: dict[str, R
     run.stack.wait(f"{sorted(symptoms)} to fire in Prometheus", lambda: symptoms <= firing_names(run), PAGE_WITHIN)
 
     def inhibited() -> set[str]:
-        names = {a["labels"]["alertname"] + (f"/{a['labels']['burn_tier']}" if "burn_tier" in a["labels"] else "")
-                 for a in run.stack.alertmanager_alerts() if a["status"]["inhibitedBy"]}
+        names = {row_name(a["labels"]) for a in run.stack.alertmanager_alerts() if a["status"]["inhibitedBy"]}
         return names if symptoms <= names else set()
 
     run.stack.wait(f"Alertmanager to inhibit {sorted(symptoms)}", inhibited, PAGE_WITHIN)
