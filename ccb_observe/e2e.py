@@ -36,7 +36,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import yaml
 
@@ -105,22 +105,16 @@ def overlay_rules(rule_file: Mapping[str, Any], profile: E2EProfile) -> dict[str
 def overlay_alertmanager(config: Mapping[str, Any], profile: E2EProfile) -> dict[str, Any]:
     out = copy.deepcopy(dict(config))
     _retime(out["route"], profile)
+    for holder, key, _ in _secret_references(out):
+        holder[key] = posixpath.join(profile.secrets_dir, posixpath.basename(holder[key]))
     for receiver in out.get("receivers", []):
-        for slack in receiver.get("slack_configs", []):
-            slack["api_url_file"] = _moved_secret(slack["api_url_file"], profile)
         for pager in receiver.get("pagerduty_configs", []):
-            pager["routing_key_file"] = _moved_secret(pager["routing_key_file"], profile)
             pager["url"] = f"{profile.sink}/pagerduty/{receiver['name']}"
         for hook in receiver.get("webhook_configs", []):
             hook["url"] = f"{profile.sink}/webhook/{receiver['name']}"
-            authorization = hook.get("http_config", {}).get("authorization", {})
-            if "credentials_file" in authorization:
-                authorization["credentials_file"] = _moved_secret(authorization["credentials_file"], profile)
         for mail in receiver.get("email_configs", []):
             mail["smarthost"] = profile.smarthost
             mail["require_tls"] = False
-            if "auth_password_file" in mail:
-                mail["auth_password_file"] = _moved_secret(mail["auth_password_file"], profile)
     return out
 
 
@@ -128,19 +122,27 @@ def secret_files(config: Mapping[str, Any], profile: E2EProfile) -> dict[str, st
     """Absolute path -> content of every secret an overlaid alertmanager.yml reads: the Slack
     webhook URL points at the sink, keys and passwords are placeholders."""
     files: dict[str, str] = {}
+    for holder, key, content in _secret_references(config):
+        text = content.format(sink=profile.sink)
+        if files.setdefault(holder[key], text) != text:
+            raise ValueError(f"two different secrets would share {holder[key]} (their file names are equal)")
+    return files
+
+
+def _secret_references(config: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """(the mapping holding a secret file's path, its key, what the test's file holds) for each."""
     for receiver in config.get("receivers", []):
         for slack in receiver.get("slack_configs", []):
-            files[slack["api_url_file"]] = f"{profile.sink}/slack"
+            yield slack, "api_url_file", "{sink}/slack"
         for pager in receiver.get("pagerduty_configs", []):
-            files[pager["routing_key_file"]] = "e2e-routing-key"
+            yield pager, "routing_key_file", "e2e-routing-key"
         for hook in receiver.get("webhook_configs", []):
             authorization = hook.get("http_config", {}).get("authorization", {})
             if "credentials_file" in authorization:
-                files[authorization["credentials_file"]] = "e2e-token"
+                yield authorization, "credentials_file", "e2e-token"
         for mail in receiver.get("email_configs", []):
             if "auth_password_file" in mail:
-                files[mail["auth_password_file"]] = "e2e-password"
-    return files
+                yield mail, "auth_password_file", "e2e-password"
 
 
 def overlay(output: Output, profile: E2EProfile) -> Output:
@@ -174,10 +176,6 @@ def _retime(node: dict[str, Any], profile: E2EProfile, root: bool = True) -> Non
             node[key] = str(getattr(profile, key))
     for child in node.get("routes", []):
         _retime(child, profile, root=False)
-
-
-def _moved_secret(path: str, profile: E2EProfile) -> str:
-    return posixpath.join(profile.secrets_dir, posixpath.basename(path))
 
 
 def _load(output: Output, path: str) -> dict[str, Any]:
