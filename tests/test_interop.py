@@ -542,3 +542,23 @@ def test_sloth_alert_windows_set_period_and_tiers(tmp_path: Path) -> None:
     done = _cli("import", "sloth", str(spec), "--windows", str(windows / "custom-30d.yaml"), "-o", str(tmp_path / "x.py"))
     assert done.returncode == 2 and "custom-30d.yaml:6: document 1, field spec.page.quick: windows are multiples of 5m (got 2m)" in done.stderr
     assert not (tmp_path / "x.py").exists()
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("duration: 28d\n      isRolling: true", "duration: 28x"), "field spec.timeWindow[0].duration: unsupported duration"),
+    (("  timeWindow:\n    - duration: 28d\n      isRolling: true\n", "  timeWindow: []\n"), "field spec.timeWindow: give exactly one time window (got 0)"),
+    (("target: 0.999", "target: 1.5"), "field spec.objectives[0].target: objective must be strictly between 0 and 100 percent, got 150"),
+    (("budgetingMethod: Occurrences", "budgetingMethod: Timeslices"), "field spec.budgetingMethod: unsupported budgeting method"),
+    (("type: Prometheus", "type: Datadog"), "metricSource.type: unsupported metric source 'Datadog'"),
+])
+def test_bad_openslo_fields_are_named(change: tuple[str, str], expected: str, tmp_path: Path) -> None:
+    from ccb_observe.errors import DefinitionError
+    from ccb_observe.interop import openslo
+
+    text = (shared_dir("interop", "openslo") / "minimal-slo.yaml").read_text()
+    assert change[0] in text
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(text.replace(change[0], change[1]))
+    with pytest.raises(DefinitionError) as caught:
+        openslo.import_file(spec)
+    assert expected in str(caught.value) and str(spec) in str(caught.value)

@@ -68,9 +68,7 @@ def _v1alpha_query(node: Node) -> str:
 
 
 def _v1alpha_period(windows: Node) -> str:
-    (window, *rest) = list(windows.items()) or [windows]
-    if rest:
-        raise windows.fail("one time window per SLO")
+    window = _only_window(windows)
     window.mapping({"count", "unit", "isRolling", "calendar"})
     unit = window.text("unit").lower()
     days = {"day": 1, "week": 7}.get(unit)
@@ -78,6 +76,13 @@ def _v1alpha_period(windows: Node) -> str:
     if days is None or not isinstance(count, int) or count <= 0:
         raise window.fail(f"unsupported time window {count!r} {unit}: give a count of days or weeks")
     return f"{count * days}d"
+
+
+def _only_window(windows: Node) -> Node:
+    found = list(windows.items())
+    if len(found) != 1:
+        raise windows.fail(f"give exactly one time window (got {len(found)})")
+    return found[0]
 
 
 def _occurrences(spec: Node) -> None:
@@ -154,9 +159,7 @@ def _v1_slo(doc: Node, named: dict[tuple[str, str], Node], found: Found, catalog
 
 
 def _v1_period(windows: Node, notes: list[str]) -> str:
-    (window, *rest) = list(windows.items())
-    if rest:
-        raise windows.fail("one time window per SLO")
+    window = _only_window(windows)
     window.mapping({"duration", "isRolling", "calendar"})
     duration = window.text("duration")
     if duration == "1M":

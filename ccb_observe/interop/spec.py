@@ -12,6 +12,7 @@ from ..errors import DefinitionError, Location
 from ..model import DEFAULT_TIERS, SLO, System
 from ..model.slo import BurnRateTier, Indicator
 from ..naming import is_slug
+from ..promql import format_number
 from .documents import Node
 from .emit import Imported
 from .queries import CatalogBuilder
@@ -53,9 +54,10 @@ def objective_percent(node: Node, scale: Decimal = Decimal(1), what: str = "obje
         value = Decimal(str(node.value)) * scale
     except InvalidOperation:
         raise node.fail(f"{what} must be a number, got {node.value!r}") from None
+    value = Decimal(format_number(value))  # 0.999 x 100 is 99.9, and 0.5 x 100 is 50, never 5E+1
     if not 0 < value < 100:
-        raise node.fail(f"{what} must be strictly between 0 and 100 percent, got {value.normalize()}")
-    return value.normalize()
+        raise node.fail(f"{what} must be strictly between 0 and 100 percent, got {value}")
+    return value
 
 
 def model_slo(node: Node, name: str, objective: Decimal, indicator: Indicator, description: str,
