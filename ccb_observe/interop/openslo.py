@@ -110,6 +110,8 @@ def import_file(path: Path) -> Imported:
         if kind not in KINDS:
             raise doc.get("kind").fail(f"unknown kind (known: {', '.join(sorted(KINDS))})")
         name = doc.require("metadata").mapping(METADATA).text("name")
+        if (kind, name) in named:
+            raise doc.get("metadata").fail(f"a second {kind} named {name!r} (the first is document {named[(kind, name)].doc})")
         named[(kind, name)] = doc
     for (kind, _), doc in named.items():
         if kind == "SLO":
@@ -146,6 +148,9 @@ def _v1_slo(doc: Node, named: dict[tuple[str, str], Node], found: Found, catalog
     for index, objective in enumerate(objectives):
         objective.mapping({"displayName", "op", "value", "target", "targetPercent", "timeSliceTarget",
                            "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"})
+        for composite in ("indicator", "indicatorRef", "compositeWeight"):
+            if objective.has(composite):
+                raise objective.get(composite).fail("unsupported: composite SLOs (an indicator per objective); give one SLO per indicator")
         if objective.has("targetPercent"):
             percent = objective_percent(objective.get("targetPercent"))
         else:
