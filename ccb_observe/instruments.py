@@ -113,7 +113,7 @@ def _client_name(metric: Metric) -> str:
     suffix = _CLIENT_SUFFIX.get(metric.type, "")
     if not suffix:
         return metric.name
-    if not metric.name.endswith(suffix) or metric.name == suffix.lstrip("_"):
+    if not metric.name.endswith(suffix) or metric.name == suffix:
         raise DefinitionError(metric.defined_at, f"metric {metric.name!r}", f"a {metric.type.value} metric's name ends in {suffix}")
     return metric.name.removesuffix(suffix)
 
