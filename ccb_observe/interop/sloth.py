@@ -140,6 +140,9 @@ def _tiers(alerting: Node, style: Style, available: tuple[BurnRateTier, ...]) ->
         extra = {**alerting.labels("labels"), **alert.labels("labels")}
         if extra and not disabled:
             notes.append(f"Sloth {label} alert labels (route on severity/burn_tier instead): {extra}")
+        annotations = {**alerting.labels("annotations"), **alert.labels("annotations")}
+        if annotations and not disabled:
+            notes.append(f"Sloth {label} alert annotations (ours: summary, description, runbook_url, dashboard_url): {annotations}")
     return tuple(t for t in available if t.name in names), notes
 
 
