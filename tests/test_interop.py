@@ -172,6 +172,7 @@ def test_sloth_queries_become_typed_indicators(tmp_path: Path) -> None:
     assert isinstance(latency.indicator, LatencyIndicator)
     assert latency.indicator.threshold == Decimal("0.4")
     assert latency.objective == Decimal("99")
+    assert latency.runbook_url.endswith("#alert-name-kubeapilatencyhigh")  # Sloth's `runbook` annotation
     catalog = system.catalog
     assert catalog["apiserver_request_duration_seconds"].type is MetricType.HISTOGRAM
     assert catalog["apiserver_request_duration_seconds"].labels == ("verb",)

@@ -84,6 +84,9 @@ def _slo(slo: SLO, system_team: str) -> list[str]:
     ]
     if slo.team and slo.team != system_team:  # the System hands its team to every SLO
         out.append(f"        team={slo.team!r},")
+    for key in ("runbook_url", "dashboard_url"):
+        if getattr(slo, key):
+            out.append(f"        {key}={getattr(slo, key)!r},")
     if slo.min_events is not None:
         out.append(f"        min_events={slo.min_events!r},")
     return out + ["    ),"]

@@ -120,7 +120,10 @@ def _slo(node: Node, style: Style, found: Found, catalog: CatalogBuilder) -> tup
     if slo_labels:
         notes.append(f"Sloth SLO labels (not carried over): {slo_labels}")
     description = node.text("description", "") or f"Imported from Sloth SLO {name}"
-    slo = model_slo(node, name, objective_percent(node.require("objective")), indicator, description, found.period, tiers)
+    annotations = node.get("alerting", {}).labels("annotations")
+    runbook = annotations.get("runbook_url") or annotations.get("runbook", "")
+    slo = model_slo(node, name, objective_percent(node.require("objective")), indicator, description, found.period, tiers,
+                    runbook_url=runbook)
     return slo, tuple(notes)
 
 

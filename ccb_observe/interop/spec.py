@@ -61,11 +61,11 @@ def objective_percent(node: Node, scale: Decimal = Decimal(1), what: str = "obje
 
 
 def model_slo(node: Node, name: str, objective: Decimal, indicator: Indicator, description: str,
-              period: str, tiers: tuple[BurnRateTier, ...], team: str | None = None) -> SLO:
+              period: str, tiers: tuple[BurnRateTier, ...], team: str | None = None, runbook_url: str = "") -> SLO:
     """The model's SLO; a rule it breaks is reported at the spec's document and line."""
     try:
         return SLO(name, objective, indicator, description, period=period, tiers=tiers, team=team or None,
-                   defined_at=node.where)
+                   runbook_url=runbook_url, defined_at=node.where)
     except DefinitionError as exc:
         raise DefinitionError(exc.where, f"document {node.doc}, field {node.path}: {exc.what}", exc.rule) from None
 
