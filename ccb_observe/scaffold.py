@@ -51,7 +51,7 @@ def scaffold_files(system: str, team: str = "", requirement: str = "") -> Output
     values = {
         "system": system,
         "module": naming.snake(system),
-        "team": team or system,
+        "team_literal": repr(team or system),  # a Python string literal: any text stays text
         "requirement": requirement or default_requirement(),
     }
     templates = resources.files(__package__).joinpath("scaffold_templates")

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 import ccb_observe
 from ccb_observe.cli import main
+from ccb_observe.loader import load_systems
 from ccb_observe.scaffold import scaffold_files
 
 from conftest import ROOT
@@ -249,6 +250,14 @@ def test_init_config_files_are_well_formed() -> None:
 def test_init_is_deterministic_and_names_the_system() -> None:
     assert scaffold_files("orders") == scaffold_files("orders")
     assert b'System(\n    "orders"' in scaffold_files("orders")["definitions/orders.py"]
+
+
+def test_init_team_is_text_in_the_definition(tmp_path: Path) -> None:
+    team = 'web "core"\\ \'ops\''
+    repo = tmp_path / "orders"
+    assert CliRunner().invoke(main, ["init", str(repo), "--team", team]).exit_code == 0
+    (system,) = load_systems(repo / "definitions")
+    assert system.team == team
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
