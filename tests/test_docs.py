@@ -12,6 +12,7 @@ import pytest
 
 import ccb_observe
 from ccb_observe.cli import main
+from ccb_observe.compile.rules import human_duration
 from ccb_observe.promql import format_number
 from conftest import ROOT
 
@@ -92,6 +93,9 @@ def test_slo_math_table_matches_the_default_tiers() -> None:
     period = ccb_observe.Duration(30 * 86400)
     for t in ccb_observe.DEFAULT_TIERS:
         assert t.budget_consumed is not None
-        row = f"| {t.name} | {t.long_window} | {t.short_window} | {format_number(t.budget_consumed * 100)}% | {format_number(t.burn_factor(period))}x |"
+        factor = t.burn_factor(period)
+        lasts = human_duration(ccb_observe.Duration(int(period.seconds / factor)))
+        row = (f"| {t.name} | {t.long_window} | {t.short_window} | {format_number(t.budget_consumed * 100)}% "
+               f"| {format_number(factor)}x | {t.severity} / {t.priority} | {lasts} |")
         assert row in text, f"slo-math.md lacks the row {row!r}"
 

@@ -260,6 +260,15 @@ def test_init_team_is_text_in_the_definition(tmp_path: Path) -> None:
     assert system.team == team
 
 
+def test_init_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    probe = ("import hashlib; from ccb_observe.scaffold import scaffold_files; "
+             "f = scaffold_files('orders', requirement='ccb-observe'); "
+             "print(hashlib.sha256(repr(sorted(f.items())).encode()).hexdigest(), list(f))")
+    outputs = {run([sys.executable, "-c", probe], cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("0", "1", "4242")}
+    assert len(outputs) == 1 and outputs != {""}
+
+
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     repo = tmp_path / "orders"
     repo.mkdir()
