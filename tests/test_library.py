@@ -168,6 +168,17 @@ def test_two_systems_in_one_directory_get_one_output_folder_each(tmp_path: Path)
     assert "beta_requests_total" in beta and "alpha_requests" not in beta
 
 
+def test_two_systems_in_one_module(tmp_path: Path) -> None:
+    module = tmp_path / "both.py"
+    # The second block rebinds `requests`; the first System keeps the metric it was built with.
+    module.write_text(SYSTEM_TEMPLATE.format(metric="one_requests", var="ONE", name="one")
+                      + SYSTEM_TEMPLATE.format(metric="two_requests", var="TWO", name="two"))
+    assert [s.name for s in load_systems(module)] == ["one", "two"]
+    result = CliRunner().invoke(main, ["generate", "-d", str(module), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one", "two"]
+
+
 def test_definitions_from_a_file_or_a_module_path(tmp_path: Path) -> None:
     write_two_systems(tmp_path / "defs")
     out = tmp_path / "from-file"
