@@ -184,6 +184,35 @@ def firing_names(run: Run) -> set[str]:
 # ---------------------------------------------------------------- scenarios
 
 
+# The dependency scenario goes first: it switches its demo twice, and its quiet period then runs
+# while the other stacks' do.
+def test_a_dependency_outage_inhibits_the_symptoms_it_explains(runs: dict[str, Run], seed: System) -> None:
+    run = runs["postgres-down"]
+    assert seed.routing is not None
+    (postgres,) = [d for d in seed.routing.dependencies if d.outage == "PostgresDown"]
+    assert {"HighErrorRate", "error-rate"} <= set(postgres.symptoms)
+    # PostgreSQL goes down first; once Alertmanager knows, the API starts failing.
+    run.stack.wait("PostgresDown to reach Alertmanager", lambda: [
+        a for a in run.stack.alertmanager_alerts() if a["labels"]["alertname"] == "PostgresDown" and a["status"]["state"] == "active"
+    ], PAGE_WITHIN)
+    run.demo.switch("outage")
+    run.switched_at = time.monotonic()
+    symptoms = {"ErrorRateBudgetBurn/page-fast", "HighErrorRate"}
+    run.stack.wait(f"{sorted(symptoms)} to fire in Prometheus", lambda: symptoms <= firing_names(run), PAGE_WITHIN)
+
+    def inhibited() -> set[str]:
+        names = {row_name(a["labels"]) for a in run.stack.alertmanager_alerts() if a["status"]["inhibitedBy"]}
+        return names if symptoms <= names else set()
+
+    run.stack.wait(f"Alertmanager to inhibit {sorted(symptoms)}", inhibited, PAGE_WITHIN)
+    run.quiet_period_over()
+    (row,) = [r for r in am.routing_table(seed) if r.name == "PostgresDown"]
+    got = {receiver_of(p) for p in run.posts() if "PostgresDown" in text_of(p).splitlines()[0]}
+    assert got == expected_sinks(seed, row.receivers), sink_summary(run)
+    others = [line for line in sink_summary(run) if "PostgresDown" not in line]
+    assert others == [], f"symptoms of the PostgreSQL outage reached: {others}"
+
+
 def test_outage_pages_the_routed_receivers_with_the_rendered_message(runs: dict[str, Run], seed: System) -> None:
     slo = slo_named(seed, "error-rate")
     row, got = wait_for_page(runs["outage"], seed, slo)
@@ -217,33 +246,6 @@ def test_a_faster_tier_inhibits_the_slower_one(runs: dict[str, Run], seed: Syste
     leaked = [receiver_of(p) for p in run.posts() if "page-slow" in text_of(p)]
     assert leaked == [], f"the inhibited tier reached {leaked}"
     run.stack.wait("Alertmanager to show ErrorRateBudgetBurn/page-slow as inhibited", slow_tier_suppressed, 10)
-
-
-def test_a_dependency_outage_inhibits_the_symptoms_it_explains(runs: dict[str, Run], seed: System) -> None:
-    run = runs["postgres-down"]
-    assert seed.routing is not None
-    (postgres,) = [d for d in seed.routing.dependencies if d.outage == "PostgresDown"]
-    assert {"HighErrorRate", "error-rate"} <= set(postgres.symptoms)
-    # PostgreSQL goes down first; once Alertmanager knows, the API starts failing.
-    run.stack.wait("PostgresDown to reach Alertmanager", lambda: [
-        a for a in run.stack.alertmanager_alerts() if a["labels"]["alertname"] == "PostgresDown" and a["status"]["state"] == "active"
-    ], PAGE_WITHIN)
-    run.demo.switch("outage")
-    run.switched_at = time.monotonic()
-    symptoms = {"ErrorRateBudgetBurn/page-fast", "HighErrorRate"}
-    run.stack.wait(f"{sorted(symptoms)} to fire in Prometheus", lambda: symptoms <= firing_names(run), PAGE_WITHIN)
-
-    def inhibited() -> set[str]:
-        names = {row_name(a["labels"]) for a in run.stack.alertmanager_alerts() if a["status"]["inhibitedBy"]}
-        return names if symptoms <= names else set()
-
-    run.stack.wait(f"Alertmanager to inhibit {sorted(symptoms)}", inhibited, PAGE_WITHIN)
-    run.quiet_period_over()
-    (row,) = [r for r in am.routing_table(seed) if r.name == "PostgresDown"]
-    got = {receiver_of(p) for p in run.posts() if "PostgresDown" in text_of(p).splitlines()[0]}
-    assert got == expected_sinks(seed, row.receivers), sink_summary(run)
-    others = [line for line in sink_summary(run) if "PostgresDown" not in line]
-    assert others == [], f"symptoms of the PostgreSQL outage reached: {others}"
 
 
 def test_healthy_traffic_pages_nobody(runs: dict[str, Run]) -> None:
