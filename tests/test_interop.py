@@ -290,6 +290,11 @@ BAD_SPECS = {
         '    sli:\n      raw:\n        error_ratio_query: vector(0)\n',
         "document 1, field slos[0].objective: objective must be strictly between 0 and 100 percent",
     ),
+    "grouped query": (
+        'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 99\n'
+        '    sli:\n      events:\n        error_query: sum by (code) (rate(x_total[{{.window}}]))\n        total_query: sum(rate(x_total[{{.window}}]))\n',
+        "document 1, field slos[0].sli.events.error_query: an SLI query yields one series",
+    ),
     "bad PromQL": (
         'version: "prometheus/v1"\nservice: svc\nslos:\n  - name: errors\n    objective: 99\n'
         '    sli:\n      events:\n        error_query: sum(rate(x_total[{{.window}}])\n        total_query: sum(rate(x_total[{{.window}}]))\n',
@@ -563,3 +568,17 @@ def test_bad_openslo_fields_are_named(change: tuple[str, str], expected: str, tm
     with pytest.raises(DefinitionError) as caught:
         openslo.import_file(spec)
     assert expected in str(caught.value) and str(spec) in str(caught.value)
+
+
+def test_unrecognised_event_queries_stay_raw_and_compile(tmp_path: Path, promtool: str) -> None:
+    spec = tmp_path / "spec.yml"
+    spec.write_text(
+        'version: "prometheus/v1"\nservice: "svc"\nslos:\n  - name: "jobs"\n    objective: 99\n'
+        '    sli:\n      events:\n'
+        '        error_query: sum(rate(jobs_failed_total[{{.window}}])) + sum(rate(jobs_timeout_total[{{.window}}]))\n'
+        '        total_query: sum(rate(jobs_total[{{.window}}]))\n'
+    )
+    system_dir = imported_and_generated("sloth", spec, tmp_path)
+    assert _promtool_accepts(system_dir, promtool) == 1
+    text = (tmp_path / "defs" / "spec.py").read_text()
+    assert "RawIndicator(" in text and "raw('sum(rate(jobs_failed_total[5m])) + sum(rate(jobs_timeout_total[5m]))')" in text

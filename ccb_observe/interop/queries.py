@@ -34,11 +34,25 @@ def at_base_window(node: Node) -> str:
     return checked(node, text)
 
 
+def _grouped(ast: object) -> bool:
+    """Whether the result keeps labels from a `by`/`without` at its top (one series is wanted)."""
+    ast = _unwrap(ast)
+    kind = type(ast).__name__
+    if kind == "AggregateExpr":
+        return getattr(ast, "modifier") is not None
+    if kind == "BinaryExpr":
+        return _grouped(getattr(ast, "lhs")) or _grouped(getattr(ast, "rhs"))
+    return False
+
+
 def checked(node: Node, text: str) -> str:
+    """`text` if it parses and yields one series."""
     try:
-        parse(text)
+        ast = parse(text)
     except PromQLSyntaxError as exc:
         raise node.fail(f"PromQL does not parse: {exc}") from None
+    if _grouped(ast):
+        raise node.fail("an SLI query yields one series: aggregate without `by`/`without` (the SLO's labels name it)")
     return text
 
 
