@@ -6,7 +6,7 @@ Thanos ruler's arguments. The plain rule files stay the validated form; these on
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ..model import System
 from ..output import Output, to_yaml
@@ -67,7 +67,7 @@ def _rule_object(system: System, name: str, service: str, groups: list[rules.Gro
     }
 
 
-def _split(groups: list[rules.Group], wrap: Any) -> list[list[rules.Group]]:
+def _split(groups: list[rules.Group], wrap: Callable[[list[rules.Group]], dict[str, Any]]) -> list[list[rules.Group]]:
     """Groups packed in order into chunks whose object stays under MAX_OBJECT_BYTES. Block YAML
     is additive: an object's size is its empty frame plus each group's own lines."""
     frame = len(to_yaml(wrap([])))
