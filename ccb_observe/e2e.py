@@ -190,8 +190,7 @@ _RUNNING: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def _stop_all_at_exit() -> None:
-    for process in list(_RUNNING.values()):
-        stop(process)
+    stop(*_RUNNING.values())
 
 
 atexit.register(_stop_all_at_exit)
@@ -204,16 +203,21 @@ def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
-    """SIGTERM to this PID, SIGKILL if it is still there after `grace` seconds."""
-    if process.poll() is None:
+def stop(*processes: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """SIGTERM to each PID (all at once: they shut down side by side), SIGKILL to any still there
+    after `grace` seconds."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
         os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=grace)
-    _RUNNING.pop(process.pid, None)
+    for process in processes:
+        _RUNNING.pop(process.pid, None)
 
 
 _HANDED_OUT: set[int] = set()
@@ -291,7 +295,8 @@ class WebhookSink:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-sink", daemon=True)
+        # shutdown() waits for the loop's next poll: keep it short, tests close many sinks.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="webhook-sink", daemon=True)
         self._thread.start()
 
     def received(self) -> list[Post]:
@@ -364,8 +369,7 @@ class Stack:
         self.wait("Prometheus to discover its Alertmanager", self._alertmanager_known, timeout)
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            stop(process)
+        stop(*self.processes)
 
     def __enter__(self) -> "Stack":
         try:

@@ -73,7 +73,8 @@ class DemoService:
         }
         self.addresses = {name: f"127.0.0.1:{server.server_address[1]}" for name, server in self._servers.items()}
         self.address = self.addresses["api"]
-        self._threads = [threading.Thread(target=server.serve_forever, name=f"demo-{name}", daemon=True)
+        # shutdown() waits for the loop's next poll: a short one keeps stopping quick.
+        self._threads = [threading.Thread(target=server.serve_forever, args=(0.05,), name=f"demo-{name}", daemon=True)
                          for name, server in self._servers.items()]
         self._threads.append(threading.Thread(target=self._traffic, name="demo-traffic", daemon=True))
 

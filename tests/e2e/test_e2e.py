@@ -74,8 +74,8 @@ def runs(seed: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             run.switched_at = time.monotonic()
         yield started
     finally:
+        e2e.stop(*(p for run in started.values() for p in run.stack.processes))
         for run in started.values():
-            run.stack.stop()
             run.demo.stop()
             run.sink.close()
 
