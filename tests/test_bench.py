@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ccb_observe import output
+from conftest import require_tool
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the scripts run from the repo root
 
 
 def _pure_python_yaml(data: Any) -> bytes:
@@ -44,3 +45,38 @@ def test_awkward_text_takes_the_pure_python_path() -> None:
         assert output.to_yaml(data) == _pure_python_yaml(data)
     assert output._plain_text_only({"k": ["plain", "кириллица €"]})
     assert not output._plain_text_only({"k": ["emoji \U0001f600"]})
+
+
+def _run_json(*args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, *args, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _finite(*values: float) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def test_generate_scale_reports_a_small_run() -> None:
+    result = _run_json("bench/generate_scale.py", "--slos", "4")
+    assert result["slos"] == 4
+    assert {"seconds", "max_rss_mib", "files", "bytes"} <= set(result)
+    assert _finite(result["seconds"], result["max_rss_mib"]) and result["max_rss_mib"] > 0
+    # Four SLOs: a rule file each, plus dashboards and Alertmanager files at least.
+    assert result["files"] > 4 and result["bytes"] > 10_000
+
+
+def test_rule_eval_reports_a_short_span() -> None:
+    require_tool("promtool")
+    require_tool("prometheus")
+    result = _run_json("bench/rule_eval.py", "--services", "2", "--days", "1", "--rounds", "1")
+    assert set(result["sets"]) == {"ours", "sloth", "raw"}
+    for name, measured in result["sets"].items():
+        assert _finite(measured["seconds_per_round"]) and measured["seconds_per_round"] > 0, name
+        assert _finite(measured["sli_30d_mean_abs_rel_error"]), name
+        assert isinstance(measured["nan"], int) and isinstance(measured["absent_with_traffic"], int)
+        # Service 0 is idle: it has no SLI, and no set may invent one.
+        assert measured["idle_services"]["svc-0"] in ("absent", "nan"), name
+    assert result["cost_vs_sloth"]["sloth"] == 1.0
+    # Ours never yields NaN: an idle service is no data.
+    assert result["sets"]["ours"]["nan"] == 0 and result["sets"]["ours"]["idle_services"]["svc-0"] == "absent"
