@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: generate test e2e check clean
+.PHONY: generate test e2e check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ e2e: $(STAMP)
 # logrotate checks and the PromQL lint. FORMAT=github for Actions annotations.
 check: $(STAMP)
 	$(BIN)/ccb-observe check --format $(or $(FORMAT),text)
+
+# Benchmarks, one run side by side (about 10-20 minutes on 2 cores): writes docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
