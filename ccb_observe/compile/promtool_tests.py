@@ -73,8 +73,9 @@ def compile(system: System) -> Output:
         if isinstance(slo.indicator, RawIndicator):
             continue  # hand-written PromQL: no traffic can be derived (uncovered() lists it)
         rule_file = f"slo-{slo.name}.rules.yml"
+        cases = slo_cases(slo)  # once for both files: the scenarios are most of this target's time
         for step, suffix in ((FAST, ""), (SLOW, ".slow")):
-            tests = [slo_test(system, slo, case) for case in slo_cases(slo) if case.flow.step_minutes == step]
+            tests = [slo_test(system, slo, case) for case in cases if case.flow.step_minutes == step]
             if tests:
                 files[f"{TESTS_DIR}/slo-{slo.name}{suffix}.test.yml"] = to_yaml(test_file(rule_file, groups[rule_file], step, tests))
     covered = [a for a in system.alerts if a.condition is not None]
