@@ -281,11 +281,10 @@ def test_no_traffic_no_alert_and_no_nan_in_recorded_series(runs: dict[str, Run])
     assert run.stack.firing() == []
     assert [receiver_of(p) for p in run.posts()] == []
     # Every sample of every recorded series since the start: finite (no data is absent, not NaN).
-    series = run.stack.query('{__name__=~"slo:.+|kpi:.+"}[5m]')
+    series = recorded_series(run)
     names = {s["metric"]["__name__"] for s in series}
     assert {"slo:total_events:increase5m", "slo:bad_events:increase5m", "slo:objective:ratio"} <= names
-    bad = [(s["metric"], v) for s in series for _, v in s["values"] if not math.isfinite(float(v))]
-    assert bad == []
+    assert not_finite(series) == []
     # Zero traffic is recorded as 0 events, and the ratios over it are absent.
     (total,) = run.stack.query('slo:total_events:increase5m{slo="error-rate"}')
     assert float(total["value"][1]) == 0
@@ -295,15 +294,29 @@ def test_no_traffic_no_alert_and_no_nan_in_recorded_series(runs: dict[str, Run])
 # ---------------------------------------------------------------- Prometheus' own view
 
 
+def recorded_series(run: Run) -> list[dict[str, Any]]:
+    """Every sample of every series the generated rules record, over the last 5 minutes (the run)."""
+    return run.stack.query('{__name__=~"slo:.+|kpi:.+"}[5m]')
+
+
+def not_finite(series: list[dict[str, Any]]) -> list[tuple[dict[str, str], str]]:
+    return [(s["metric"], v) for s in series for _, v in s["values"] if not math.isfinite(float(v))]
+
+
+def evaluated_groups(run: Run) -> list[dict[str, Any]]:
+    """The rule groups once Prometheus has evaluated every rule at least once."""
+    def all_evaluated() -> list[dict[str, Any]] | None:
+        groups = run.stack.rule_groups()
+        never = [r["name"] for g in groups for r in g["rules"] if r["lastEvaluation"].startswith("0001-")]
+        return None if never else groups
+
+    return run.stack.wait(f"every rule of the {run.mode} stack to be evaluated", all_evaluated, PAGE_WITHIN)
+
+
 def test_every_generated_group_loads_healthy_and_every_target_is_up(runs: dict[str, Run], seed: System) -> None:
     generated = {g["name"]: len(g["rules"]) for groups in rules.rule_files(seed).values() for g in groups}
     for mode, run in runs.items():
-        def evaluated() -> list[dict[str, Any]] | None:
-            groups = run.stack.rule_groups()
-            done = all(r.get("lastEvaluation", "").startswith("0001") is False for g in groups for r in g["rules"])
-            return groups if done else None
-
-        groups = run.stack.wait(f"every rule of the {mode} stack to be evaluated", evaluated, PAGE_WITHIN)
+        groups = evaluated_groups(run)
         assert {g["name"]: len(g["rules"]) for g in groups} == generated, mode
         unhealthy = [(g["name"], r["name"], r["health"], r.get("lastError")) for g in groups for r in g["rules"]
                      if r["health"] != "ok" or r.get("lastError")]
@@ -314,6 +327,14 @@ def test_every_generated_group_loads_healthy_and_every_target_is_up(runs: dict[s
         assert down == [], mode
         (up,) = run.stack.query('up{job="claude-code-bot"}')
         assert up["value"][1] == "1", mode
+
+
+def test_no_scenario_records_nan_or_inf(runs: dict[str, Run]) -> None:
+    # An outage (all bad) and slow traffic divide too: still no NaN, no Inf, in any recorded sample.
+    for mode, run in runs.items():
+        series = recorded_series(run)
+        assert len(series) > 20, mode
+        assert not_finite(series) == [], mode
 
 
 # ---------------------------------------------------------------- the overlay, by itself
