@@ -71,10 +71,11 @@ def _split(groups: list[rules.Group], wrap: Callable[[list[rules.Group]], dict[s
     """Groups packed in order into chunks whose object stays under MAX_OBJECT_BYTES. Block YAML
     is additive: an object's size is its empty frame plus each group's own lines."""
     frame = len(to_yaml(wrap([])))
+    block_frame = frame - len(" []")  # `groups: []` when empty, `groups:` and the items otherwise
     chunks: list[list[rules.Group]] = [[]]
     size = frame
     for group in groups:
-        cost = len(to_yaml(wrap([group, group]))) - len(to_yaml(wrap([group])))
+        cost = len(to_yaml(wrap([group]))) - block_frame
         if chunks[-1] and size + cost >= MAX_OBJECT_BYTES:
             chunks.append([])
             size = frame
