@@ -83,10 +83,15 @@ class Instruments:
         return instrument
 
 
-def build_instruments(catalog: System | Iterable[Metric], registry: CollectorRegistry = REGISTRY) -> Instruments:
-    """One prometheus_client instrument per catalog metric, registered in `registry` (by default
-    prometheus_client's global one, which its HTTP server and WSGI/ASGI apps expose)."""
+def build_instruments(catalog: System | Iterable[Metric], registry: CollectorRegistry = REGISTRY, source: str | None = "") -> Instruments:
+    """One prometheus_client instrument per catalog metric of `source`, registered in `registry` (by
+    default prometheus_client's global one, which its HTTP server and WSGI/ASGI apps expose).
+
+    `source` "" (the default) builds the service's own metrics only: never `up`, which Prometheus
+    writes, nor an exporter's series, which an app exposing them would mask. Name an exporter to
+    stand in for it (a demo, a test), or None for every metric."""
     metrics = catalog.metrics if isinstance(catalog, System) else tuple(catalog)
+    metrics = tuple(m for m in metrics if source is None or m.source == source)
     built = {metric.name: instrument_for(metric, registry) for metric in sorted(metrics, key=lambda m: m.name)}
     return Instruments(registry, built)
 

@@ -59,27 +59,28 @@ webhook_events = counter("webhook_events_total", "Webhook events processed.", ["
 ai_api_calls = counter("ai_api_calls_total", "Calls to the AI API.", ["model", "status"])
 github_api_calls = counter("github_api_calls_total", "Calls to the GitHub API.", ["endpoint", "status"])
 # Written by Prometheus for every target.
-up = gauge("up", "1 when the last scrape of the target succeeded.")
-# postgres_exporter
-pg_connections = gauge("pg_stat_activity_count", "Connections per database and state.", ["datname", "state"])
-pg_max_connections = gauge("pg_settings_max_connections", "The server's max_connections setting.")
-pg_mean_query_time = gauge("pg_stat_statements_mean_time_ms", "Mean statement execution time (ms).", ["queryid"])
-pg_up = gauge("pg_up", "1 when the exporter reaches PostgreSQL.")
-# redis_exporter
-redis_up = gauge("redis_up", "1 when the exporter reaches Redis.")
-redis_clients = gauge("redis_connected_clients", "Connected Redis clients.")
-redis_memory = gauge("redis_memory_used_bytes", "Memory used by Redis.", unit="bytes")
+up = gauge("up", "1 when the last scrape of the target succeeded.", source="prometheus")
+# postgres_exporter and redis_exporter write these (`source`: the bot's instruments never expose them).
+PG, REDIS = "postgres_exporter", "redis_exporter"
+pg_connections = gauge("pg_stat_activity_count", "Connections per database and state.", ["datname", "state"], source=PG)
+pg_max_connections = gauge("pg_settings_max_connections", "The server's max_connections setting.", source=PG)
+pg_mean_query_time = gauge("pg_stat_statements_mean_time_ms", "Mean statement execution time (ms).", ["queryid"], source=PG)
+pg_up = gauge("pg_up", "1 when the exporter reaches PostgreSQL.", source=PG)
+redis_up = gauge("redis_up", "1 when the exporter reaches Redis.", source=REDIS)
+redis_clients = gauge("redis_connected_clients", "Connected Redis clients.", source=REDIS)
+redis_memory = gauge("redis_memory_used_bytes", "Memory used by Redis.", unit="bytes", source=REDIS)
 # cAdvisor and kube-state-metrics, per container
 _container = ["namespace", "pod", "container"]
-container_cpu = counter("container_cpu_usage_seconds_total", "Container CPU time.", _container)
-container_memory = gauge("container_memory_usage_bytes", "Container memory usage.", _container, unit="bytes")
-container_memory_limit = gauge("container_spec_memory_limit_bytes", "Container memory limit.", _container, unit="bytes")
-container_fs_reads = counter("container_fs_reads_bytes_total", "Bytes read from disk.", _container)
-container_fs_writes = counter("container_fs_writes_bytes_total", "Bytes written to disk.", _container)
-container_net_rx = counter("container_network_receive_bytes_total", "Network bytes received.", ["namespace", "pod", "interface"])
-container_net_tx = counter("container_network_transmit_bytes_total", "Network bytes sent.", ["namespace", "pod", "interface"])
-pod_restarts = counter("kube_pod_container_status_restarts_total", "Container restarts.", _container)
-pod_phase = gauge("kube_pod_status_phase", "Pod phase (1 for the current phase).", ["namespace", "pod", "phase"])
+CADVISOR, KSM = "cadvisor", "kube-state-metrics"
+container_cpu = counter("container_cpu_usage_seconds_total", "Container CPU time.", _container, source=CADVISOR)
+container_memory = gauge("container_memory_usage_bytes", "Container memory usage.", _container, unit="bytes", source=CADVISOR)
+container_memory_limit = gauge("container_spec_memory_limit_bytes", "Container memory limit.", _container, unit="bytes", source=CADVISOR)
+container_fs_reads = counter("container_fs_reads_bytes_total", "Bytes read from disk.", _container, source=CADVISOR)
+container_fs_writes = counter("container_fs_writes_bytes_total", "Bytes written to disk.", _container, source=CADVISOR)
+container_net_rx = counter("container_network_receive_bytes_total", "Network bytes received.", ["namespace", "pod", "interface"], source=CADVISOR)
+container_net_tx = counter("container_network_transmit_bytes_total", "Network bytes sent.", ["namespace", "pod", "interface"], source=CADVISOR)
+pod_restarts = counter("kube_pod_container_status_restarts_total", "Container restarts.", _container, source=KSM)
+pod_phase = gauge("kube_pod_status_phase", "Pod phase (1 for the current phase).", ["namespace", "pod", "phase"], source=KSM)
 
 api_requests = http_requests(job=JOB)
 api_errors = http_requests(job=JOB, status=matches("5.."))

@@ -85,9 +85,25 @@ def _matches(op: str, pattern: str, value: str) -> bool:
 
 @pytest.fixture
 def seed_exposition(seed: System) -> tuple[Exposition, dict[str, str]]:
+    # The whole world the rules read: the bot's own metrics and stand-ins for Prometheus' `up`
+    # and the exporters' series (source=None builds every catalog metric).
     registry = CollectorRegistry()
-    exercise(build_instruments(seed, registry), seed.metrics)
+    exercise(build_instruments(seed, registry, source=None), seed.metrics)
     return exposition(registry)
+
+
+def test_the_app_exposes_only_its_own_metrics(seed: System) -> None:
+    registry = CollectorRegistry()
+    own = [m for m in seed.metrics if m.source == ""]
+    exercise(build_instruments(seed, registry), own)
+    exposed, _ = exposition(registry)
+    assert "http_requests_total" in exposed and "integrations_active" in exposed
+    # An app exposing `up` or an exporter's gauges would mask the real ones (a false page).
+    assert not {"up", "pg_up", "redis_up", "kube_pod_status_phase", "container_memory_usage_bytes"} & set(exposed)
+    pg = CollectorRegistry()
+    build_instruments(seed, pg, source="postgres_exporter").gauge("pg_up").set(1)
+    exposed_pg = set(exposition(pg)[0])
+    assert "pg_up" in exposed_pg and all(name.startswith("pg_") for name in exposed_pg)
 
 
 def test_generated_rules_select_exactly_the_exposed_series(seed: System, seed_exposition: tuple[Exposition, dict[str, str]]) -> None:

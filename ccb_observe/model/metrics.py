@@ -36,6 +36,9 @@ class Metric:
     unit: str = ""
     labels: tuple[str, ...] = ()
     buckets: tuple[Decimal, ...] = ()
+    # Who writes the series: "" for the service's own code, else e.g. "prometheus" (for `up`) or
+    # an exporter's name. Instruments are built for one source, so an app never exposes `up`.
+    source: str = ""
     defined_at: Location = defined_here()
 
     def __post_init__(self) -> None:
@@ -97,21 +100,21 @@ class Metric:
         return to_decimal(bound) in self.buckets
 
 
-def counter(name: str, help: str, labels: Sequence[str] = (), unit: str = "") -> Metric:
+def counter(name: str, help: str, labels: Sequence[str] = (), unit: str = "", source: str = "") -> Metric:
     """A counter (its name ends in `_total`)."""
-    return Metric(name, MetricType.COUNTER, help, unit, tuple(labels), defined_at=caller_location())
+    return Metric(name, MetricType.COUNTER, help, unit, tuple(labels), source=source, defined_at=caller_location())
 
 
-def gauge(name: str, help: str, labels: Sequence[str] = (), unit: str = "") -> Metric:
+def gauge(name: str, help: str, labels: Sequence[str] = (), unit: str = "", source: str = "") -> Metric:
     """A gauge: a value that goes up and down."""
-    return Metric(name, MetricType.GAUGE, help, unit, tuple(labels), defined_at=caller_location())
+    return Metric(name, MetricType.GAUGE, help, unit, tuple(labels), source=source, defined_at=caller_location())
 
 
-def histogram(name: str, help: str, buckets: Iterable[Number], labels: Sequence[str] = (), unit: str = "") -> Metric:
+def histogram(name: str, help: str, buckets: Iterable[Number], labels: Sequence[str] = (), unit: str = "", source: str = "") -> Metric:
     """A classic histogram with these bucket upper bounds (a latency SLO's threshold is one of them)."""
     return Metric(
         name, MetricType.HISTOGRAM, help, unit, tuple(labels),
-        tuple(to_decimal(b) for b in buckets), defined_at=caller_location(),
+        tuple(to_decimal(b) for b in buckets), source=source, defined_at=caller_location(),
     )
 
 

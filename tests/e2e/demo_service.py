@@ -39,16 +39,12 @@ MODES: dict[str, tuple[str, float] | None] = {
     "slow": ("200", 0.75),
 }
 HANDLER = "/api/v1/integrations"
-# Who serves which catalog metric: the API, or a stand-in for the exporter whose health gauge the
-# rules read. `up` is Prometheus' own (a scraped `up 0` would mask the real one); cAdvisor and
-# kube-state-metrics series are served by nobody here.
-EXPORTERS = {"postgres": "pg_", "redis": "redis_"}
-
-
-def component_of(metric: str) -> str | None:
-    if metric == "up" or metric.startswith(("container_", "kube_")):
-        return None
-    return next((name for name, prefix in EXPORTERS.items() if metric.startswith(prefix)), "api")
+# Who serves which catalog metric: the API its own (`source` ""), and stand-ins for the exporters
+# whose health gauges the rules read. `up` is Prometheus' own; cAdvisor and kube-state-metrics
+# series are served by nobody here.
+EXPORTERS = {"postgres": "postgres_exporter", "redis": "redis_exporter"}
+SOURCES = {"api": "", **EXPORTERS}
+HEALTH = {"postgres": "pg_up", "redis": "redis_up"}  # the gauge each exporter sets to 0 when its server is down
 
 
 class DemoService:
@@ -58,7 +54,7 @@ class DemoService:
     def __init__(self, system: System, mode: str = "idle", rate: float = 10.0, port: int = 0) -> None:
         self.registries = {name: CollectorRegistry() for name in ("api", *EXPORTERS)}
         self.instruments = {
-            name: build_instruments([m for m in system.metrics if component_of(m.name) == name], registry)
+            name: build_instruments(system, registry, source=SOURCES[name])
             for name, registry in self.registries.items()
         }
         for exporter in EXPORTERS:
@@ -96,7 +92,7 @@ class DemoService:
         """What the exporter stand-in reports: `<name>_up` 1 or 0."""
         if exporter not in EXPORTERS:
             raise ValueError(f"unknown dependency {exporter!r} (one of {', '.join(EXPORTERS)})")
-        self.instruments[exporter].gauge(f"{EXPORTERS[exporter]}up").set(1 if up else 0)
+        self.instruments[exporter].gauge(HEALTH[exporter]).set(1 if up else 0)
 
     def control(self, command: str) -> None:
         """A mode name, or `<dependency>=up|down` (postgres=down)."""
