@@ -51,6 +51,9 @@ def generation_section(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         lines.append(f"| {r['slos']} | {r['seconds']} | {r['model_seconds']} | {r['compile_seconds']} | {r['write_seconds']} "
                      f"| {r['max_rss_mib']} | {r['files']} | {r['bytes'] / 1e6:.1f} |")
+    targets = list(results[-1]["target_seconds"])
+    lines += ["", "Compile seconds by target:", "", "| SLOs | " + " | ".join(targets) + " |", "|---:|" + "---:|" * len(targets)]
+    lines += [f"| {r['slos']} | " + " | ".join(str(r["target_seconds"].get(t, "")) for t in targets) + " |" for r in results]
     if len(results) >= 2:
         a, b = results[0], results[-1]
         lines += ["", f"Growth from {a['slos']} to {b['slos']} SLOs ({b['slos'] / a['slos']:g}× the SLOs): "
