@@ -21,9 +21,9 @@ from pathlib import Path
 
 from ccb_observe import promql as q
 from ccb_observe.compile import TARGETS, Compiler, compile_all
-from ccb_observe.model import SLO, Alert, LatencyIndicator, RatioIndicator, System, counter, gauge, histogram
+from ccb_observe.model import SLO, Alert, LatencyIndicator, Metric, RatioIndicator, System, counter, gauge, histogram
 from ccb_observe.model.conditions import gauge_compare
-from ccb_observe.model.dashboards import Dashboard, Row, Stat, TimeSeries, slo_query, threshold
+from ccb_observe.model.dashboards import Dashboard, Query, Row, Stat, TimeSeries, slo_query, threshold
 from ccb_observe.model.routing import Dependency, Routing, Slack, receiver, route
 from ccb_observe import naming
 from ccb_observe.durations import Duration
@@ -60,13 +60,14 @@ def synthetic_system(n: int) -> System:
     )
 
 
-def synthetic_slo(i: int, requests: object, duration: object) -> SLO:
+def synthetic_slo(i: int, requests: Metric, duration: Metric) -> SLO:
     handler = f"/api/v1/h{i}"
+    indicator: LatencyIndicator | RatioIndicator
     if i % 2:
-        indicator = LatencyIndicator(duration(handler=handler), "0.5")  # type: ignore[operator]
+        indicator = LatencyIndicator(duration(handler=handler), "0.5")
         objective = "99"
     else:
-        indicator = RatioIndicator(total=requests(handler=handler), bad=requests(handler=handler, status=q.matches("5..")))  # type: ignore[operator]
+        indicator = RatioIndicator(total=requests(handler=handler), bad=requests(handler=handler, status=q.matches("5..")))
         objective = "99.9"
     return SLO(f"slo-{i}", objective, indicator, f"Handler {handler} serves its users", team=team_of(i),
                runbook_url=f"https://runbooks.example/slo-{i}")
@@ -87,9 +88,9 @@ def synthetic_dashboard(d: int, slos: tuple[SLO, ...]) -> Dashboard:
     panels: list[object] = [Row(f"SLOs {d * SLOS_PER_DASHBOARD} to {d * SLOS_PER_DASHBOARD + len(slos) - 1}")]
     for slo in slos:
         panels.append(Stat(f"{slo.name} SLI", "The SLI over the period.", "percentunit",
-                           (slo_query(naming.SLI_PERIOD, slo, SERVICE),), (threshold(slo.objective_ratio, "green"),), "red", width=6))
+                           (Query(slo_query(naming.SLI_PERIOD, slo, SERVICE)),), (threshold(slo.objective_ratio, "green"),), "red", width=6))
         panels.append(TimeSeries(f"{slo.name} burn rate", "The 1h burn rate.", "short",
-                                 (slo_query(naming.burn_rate(Duration(3600)), slo, SERVICE),), width=18))
+                                 (Query(slo_query(naming.burn_rate(Duration(3600)), slo, SERVICE)),), width=18))
     return Dashboard(f"bench-slos-{d}", f"Bench SLOs, page {d}", "Synthetic SLOs.", tuple(panels))  # type: ignore[arg-type]
 
 

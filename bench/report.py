@@ -22,7 +22,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 
 def run_json(*args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, *args, "--json"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def load() -> str:
