@@ -234,7 +234,8 @@ def test_pre_commit_hooks_run_real_commands() -> None:
 def test_make_check_runs_the_gate() -> None:
     import subprocess
 
-    dry = subprocess.run(["make", "-n", "check", "FORMAT=github"], cwd=ROOT, capture_output=True, text=True, check=True)
+    # --no-print-directory: under `make test` the inherited MAKEFLAGS would add "Entering directory" lines.
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "check", "FORMAT=github"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert dry.stdout.strip().splitlines()[-1] == ".venv/bin/ccb-observe check --format github"
 
 
