@@ -135,8 +135,8 @@ TEMPLATE = """# Benchmarks
 Written by `make bench` (`bench/report.py`) from one run, {started}. Both benchmarks ran one after
 the other on the same machine; inside the rule benchmark the three rule sets were evaluated by the
 same Prometheus at the same time, so their **ratios** are what to read. Absolute seconds are noisy:
-the machine was shared with other work (load average {load_before} before, {load_after} after, on
-2 cores), so expect ±30% or more between runs on the absolute numbers.
+the machine is shared with other work, whose load varies (load average {load_before} before,
+{load_after} after, on 2 cores), so expect ±30% or more between runs on the absolute numbers.
 
 ## Machine
 
