@@ -13,6 +13,7 @@ traffic) is here; promtool_tests.py turns scenarios into test files.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -264,6 +265,12 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
+@functools.lru_cache(maxsize=4096)
+def counter_text(increments: tuple[int, ...], resets: frozenset[int] = frozenset()) -> str:
+    """promtool values of a counter from zero with these increments (SLOs of one shape share them)."""
+    return values_text(cumulative(increments, resets))
+
+
 def cumulative(increments: Sequence[int], resets: frozenset[int] = frozenset()) -> list[float]:
     values = [0.0]
     for k, inc in enumerate(increments, start=1):
@@ -288,17 +295,23 @@ def indicator_series(slo: SLO, flow: Traffic, catalog: dict[str, Metric]) -> Inp
         return histogram_series(ind.histogram, catalog[ind.histogram.metric].buckets, ind.threshold, flow)
     if isinstance(ind, AvailabilityIndicator):
         labels = satisfy(ind.up.matchers)
-        out = []
-        for target in range(TARGETS):
-            values: list[float | None] = []
-            for k in range(flow.steps + 1):
-                scraped = k == 0 and flow.steps > 0 and flow.totals[0] > 0 or k > 0 and flow.totals[k - 1] > 0
-                down = k > 0 and target < flow.bads[k - 1]
-                values.append((0.0 if down else 1.0) if scraped else None)
-            if any(v is not None for v in values):  # a target never scraped has no series at all
-                out.append((series_text(ind.up.metric, {**labels, "instance": f"target-{target:02d}"}), values_text(values)))
-        return out
+        return [
+            (series_text(ind.up.metric, {**labels, "instance": f"target-{target:02d}"}), text)
+            for target in range(TARGETS)
+            if (text := up_text(flow, target))  # a target never scraped has no series at all
+        ]
     raise ValueError(f"SLO {slo.name!r}: no synthetic traffic for a {type(ind).__name__} (write its tests by hand)")
+
+
+@functools.lru_cache(maxsize=1024)
+def up_text(flow: Traffic, target: int) -> str:
+    """promtool values of one `up` target: 1, 0 while among the step's down targets, `_` when not scraped."""
+    values: list[float | None] = []
+    for k in range(flow.steps + 1):
+        scraped = k == 0 and flow.steps > 0 and flow.totals[0] > 0 or k > 0 and flow.totals[k - 1] > 0
+        down = k > 0 and target < flow.bads[k - 1]
+        values.append((0.0 if down else 1.0) if scraped else None)
+    return values_text(values) if any(v is not None for v in values) else ""
 
 
 def event_series(total: Selector, subset: Selector, in_subset: Sequence[int], rest: Sequence[int], resets: frozenset[int]) -> InputSeries:
@@ -307,13 +320,13 @@ def event_series(total: Selector, subset: Selector, in_subset: Sequence[int], re
         inside = satisfy(total.matchers + subset.matchers)
         outside = satisfy(total.matchers, avoid=subset.matchers)
         return [
-            (series_text(subset.metric, inside), values_text(cumulative(in_subset, resets))),
-            (series_text(total.metric, outside), values_text(cumulative(rest, resets))),
+            (series_text(subset.metric, inside), counter_text(tuple(in_subset), resets)),
+            (series_text(total.metric, outside), counter_text(tuple(rest), resets)),
         ]
     everything = [a + b for a, b in zip(in_subset, rest)]
     return [
-        (series_text(subset.metric, satisfy(subset.matchers)), values_text(cumulative(in_subset, resets))),
-        (series_text(total.metric, satisfy(total.matchers)), values_text(cumulative(everything, resets))),
+        (series_text(subset.metric, satisfy(subset.matchers)), counter_text(tuple(in_subset), resets)),
+        (series_text(total.metric, satisfy(total.matchers)), counter_text(tuple(everything), resets)),
     ]
 
 
@@ -330,8 +343,8 @@ def histogram_series(family: Selector, buckets: Sequence[Decimal], threshold: De
         slow_counted = bound is None or bound > threshold
         counts = [f + (b if slow_counted else 0) for f, b in zip(fast, flow.bads)]
         le = "+Inf" if bound is None else le_text(bound)
-        out.append((series_text(family.metric + "_bucket", {**labels, "le": le}), values_text(cumulative(counts, flow.resets))))
-    out.append((series_text(family.metric + "_count", labels), values_text(cumulative(list(flow.totals), flow.resets))))
+        out.append((series_text(family.metric + "_bucket", {**labels, "le": le}), counter_text(tuple(counts), flow.resets)))
+    out.append((series_text(family.metric + "_count", labels), counter_text(flow.totals, flow.resets)))
     return out
 
 

@@ -11,14 +11,17 @@ texts come from the oracle in ccb_observe/scenarios.py, never from running the r
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Literal
 
 from .. import naming
 from .. import promql as q
+from ..durations import Duration
 from ..errors import CcbObserveError
 from ..humanize import UnsupportedTemplate, humanize_percentage, render
 from ..model import SLO, System
@@ -73,9 +76,9 @@ def compile(system: System) -> Output:
         if isinstance(slo.indicator, RawIndicator):
             continue  # hand-written PromQL: no traffic can be derived (uncovered() lists it)
         rule_file = f"slo-{slo.name}.rules.yml"
-        cases = slo_cases(slo)  # once for both files: the scenarios are most of this target's time
+        plans = _plans(_Shape.of(slo))  # shared by every SLO of the same shape
         for step, suffix in ((FAST, ""), (SLOW, ".slow")):
-            tests = [slo_test(system, slo, case) for case in cases if case.flow.step_minutes == step]
+            tests = [slo_test(system, slo, plan) for plan in plans if plan.case.flow.step_minutes == step]
             if tests:
                 files[f"{TESTS_DIR}/slo-{slo.name}{suffix}.test.yml"] = to_yaml(test_file(rule_file, groups[rule_file], step, tests))
     covered = [a for a in system.alerts if a.condition is not None]
@@ -230,17 +233,63 @@ def _safe(check: Callable[[], bool]) -> bool:
         return False
 
 
-def slo_test(system: System, slo: SLO, case: Case) -> dict[str, Any]:
-    step = case.flow.step_minutes
+@dataclass(frozen=True)
+class Settled:
+    """A check the oracle has settled: its step, the tiers firing there (by index), the budget left."""
+
+    k: int
+    firing: tuple[int, ...]
+    budget_left: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    case: Case
+    checks: tuple[Settled, ...]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the scenarios and the oracle read of an SLO: SLOs that share it share their plans."""
+
+    budget: Decimal
+    period: Duration
+    tiers: tuple[BurnRateTier, ...]
+    min_events: int | None
+    up_style: bool
+    slo: SLO = field(compare=False, hash=False)
+
+    @classmethod
+    def of(cls, slo: SLO) -> "_Shape":
+        return cls(slo.error_budget, slo.period, slo.tiers, slo.min_events, isinstance(slo.indicator, AvailabilityIndicator), slo)
+
+
+@functools.lru_cache(maxsize=64)
+def _plans(shape: _Shape) -> tuple[Plan, ...]:
+    slo = shape.slo
+    return tuple(_plan(slo, case) for case in slo_cases(slo))
+
+
+def _plan(slo: SLO, case: Case) -> Plan:
     oracle = Oracle(slo, case.flow)
-    alert_tests = []
+    settled = []
     for planned, intent, tier in case.checks:
         k, firing = _first_showing(slo, oracle, case, planned, intent, tier)
-        alert_tests.append({
-            "eval_time": _at(k, step),
+        settled.append(Settled(k, tuple(slo.tiers.index(t) for t in firing), oracle.budget_left(k)))
+    return Plan(case, tuple(settled))
+
+
+def slo_test(system: System, slo: SLO, plan: Plan) -> dict[str, Any]:
+    case = plan.case
+    step = case.flow.step_minutes
+    alert_tests = [
+        {
+            "eval_time": _at(check.k, step),
             "alertname": rules.burn_alert_name(slo),
-            "exp_alerts": [_burn_alert(system, slo, t, oracle.budget_left(k)) for t in firing],
-        })
+            "exp_alerts": [_burn_alert(system, slo, slo.tiers[i], check.budget_left) for i in check.firing],
+        }
+        for check in plan.checks
+    ]
     end = case.flow.steps
     return {
         "name": f"{slo.name}: {case.name}",
