@@ -375,7 +375,7 @@ def quantile(q_: float, buckets: Sequence[tuple[float, float]]) -> float | None:
     if observations == 0 or len(buckets) < 2:
         return None
     rank = q_ * observations
-    b = next(i for i in range(len(buckets) - 1 + 1) if i == len(buckets) - 1 or buckets[i][1] >= rank)
+    b = next(i for i in range(len(buckets)) if i == len(buckets) - 1 or buckets[i][1] >= rank)  # sort.Search over all but +Inf
     if b == len(buckets) - 1:
         return buckets[-2][0]
     if b == 0 and buckets[0][0] <= 0:
