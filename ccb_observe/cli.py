@@ -39,9 +39,7 @@ def build(definitions: str) -> Output:
     """Definitions -> every generated file, or exit 2 naming what is wrong."""
     try:
         return compile_all(load_systems(definitions))
-    except DefinitionError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
-    except CcbObserveError as exc:
+    except CcbObserveError as exc:  # a definition breaking a rule, or a compiler refusing it
         fail(f"error: {exc}", EXIT_BAD_INPUT)
 
 
@@ -81,10 +79,7 @@ def generate(definitions: str, output: Path, check: bool) -> None:
 @definitions_option
 def list_(definitions: str) -> None:
     """List the systems, SLOs, KPIs and alerts the definitions declare."""
-    try:
-        systems = load_systems(definitions)
-    except DefinitionError as exc:
-        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    systems = loaded(definitions)
     from .compile.rules import burn_alert_name
 
     for system in systems:

@@ -652,9 +652,3 @@ def finite(expr: Expr) -> Binary:
 def or_zero(expr: Expr) -> Binary:
     """The expression, or 0 where it has no series (a counter never incremented is absent)."""
     return expr.or_(vector(0))
-
-
-def selectors_in(expr: Expr) -> Iterator[Selector]:
-    for node in expr.walk():
-        if isinstance(node, Selector):
-            yield node

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Callable, Iterable, Sequence
@@ -349,14 +349,6 @@ def histogram_series(family: Selector, buckets: Sequence[Decimal], threshold: De
 
 
 # ---------------------------------------------------------------- threshold conditions
-
-
-@dataclass
-class ConditionCase:
-    """Input series for one case of a threshold alert, and the alert's value at each step."""
-
-    series: InputSeries
-    values: list[tuple[dict[str, str], list[float | None]]] = field(default_factory=list)  # per output series
 
 
 def condition_value_ratio(c: RatioAbove, bad: int, total: int, window_seconds: int) -> float | None:

@@ -3,7 +3,6 @@ test with the install command; it never skips)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -65,5 +64,3 @@ def shared_dir(*parts: str) -> Path:
         pytest.skip(f"{path} is not present (the shared/ folder beside the repo holds it)")
     return path
 
-
-__all__ = ["ROOT", "SHARED", "require_tool", "shared_dir", "shutil"]

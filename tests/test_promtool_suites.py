@@ -123,7 +123,10 @@ def test_a_new_slo_gets_its_suite_with_no_hand_work(seed: System, tmp_path: Path
     suite = system_dir / TESTS_DIR / "slo-ai-calls.test.yml"
     assert suite.is_file()
     text = suite.read_text()
-    assert 'ai_api_calls_total{job=\\"claude-code-bot\\", status=\\"500\\"}' in text or 'status="500"' in text
+    # Series derived from the new SLO's selectors: a bad one matching status=~"5..|error", a good one not.
+    assert 'series: ai_api_calls_total{job="claude-code-bot", status="500"}' in text
+    good = re.findall(r'series: ai_api_calls_total\{job="claude-code-bot", status="([^"]+)"\}', text)
+    assert any(not re.fullmatch("5..|error", status) for status in good), good
     for path in list((system_dir / TESTS_DIR).glob("*.yml")):
         if "ai-calls" not in path.name:
             path.unlink()
