@@ -11,6 +11,7 @@ Every ratio has its denominator guarded (`> 0`): no traffic is no data, never Na
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..durations import Duration
 from ..model import SLO, System
 from ..model.alerts import Alert
 from ..model.slo import BurnRateTier, RawIndicator
-from ..output import Output, to_yaml
+from ..output import HEADER, Output, to_yaml
 from ..promql import Expr, Selector
 from ..templates import go_string, literal, source
 
@@ -29,20 +30,46 @@ Group = dict[str, Any]
 RULES_DIR = "prometheus/rules"
 
 
+KPI_RULES_FILE = "kpis.rules.yml"
+ALERT_RULES_FILE = "alerts.rules.yml"
+
+
+def slo_rules_file(slo: SLO) -> str:
+    return f"slo-{slo.name}.rules.yml"
+
+
+@functools.lru_cache(maxsize=1)  # several targets read the same rules: build them once per system
 def rule_files(system: System) -> dict[str, list[Group]]:
-    """Rule file name (under prometheus/rules/) -> its groups."""
+    """Rule file name (under prometheus/rules/) -> its groups. Shared between callers: read only."""
     files: dict[str, list[Group]] = {}
     for slo in system.slos:
-        files[f"slo-{slo.name}.rules.yml"] = slo_groups(system, slo)
+        files[slo_rules_file(slo)] = slo_groups(system, slo)
     if system.kpis:
-        files["kpis.rules.yml"] = [kpi_group(system)]
+        files[KPI_RULES_FILE] = [kpi_group(system)]
     if system.alerts:
-        files["alerts.rules.yml"] = [alert_group(system)]
+        files[ALERT_RULES_FILE] = [alert_group(system)]
     return files
 
 
+def rule_file_names(system: System) -> list[str]:
+    """The names rule_files gives, in its order, without building the rules (prometheus.yml lists them)."""
+    return [slo_rules_file(s) for s in system.slos] + [KPI_RULES_FILE] * bool(system.kpis) + [ALERT_RULES_FILE] * bool(system.alerts)
+
+
+@functools.lru_cache(maxsize=1)
+def group_texts(system: System) -> dict[str, tuple[bytes, ...]]:
+    """Rule file name -> each group as block YAML (`- name: ...`), rendered once for every target
+    that embeds the groups (rule files, PrometheusRule objects, the Mimir namespace)."""
+    return {name: tuple(to_yaml([g], header=False) for g in groups) for name, groups in rule_files(system).items()}
+
+
+def groups_yaml(texts: tuple[bytes, ...] | list[bytes]) -> bytes:
+    """`groups:` and its items, as `to_yaml({"groups": [...]})` writes them (block YAML is additive)."""
+    return b"groups:\n" + b"".join(texts) if texts else b"groups: []\n"
+
+
 def compile(system: System) -> Output:
-    return {f"{RULES_DIR}/{name}": to_yaml({"groups": groups}) for name, groups in rule_files(system).items()}
+    return {f"{RULES_DIR}/{name}": HEADER.encode() + groups_yaml(texts) for name, texts in group_texts(system).items()}
 
 
 # ---------------------------------------------------------------- SLOs

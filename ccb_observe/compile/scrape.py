@@ -27,7 +27,7 @@ def prometheus_config(system: System) -> dict[str, Any]:
     }
     if system.alertmanagers:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(system.alertmanagers)}]}]}
-    config["rule_files"] = [f"{RULES_FROM_CONFIG}/{name}" for name in sorted(rules.rule_files(system))]
+    config["rule_files"] = [f"{RULES_FROM_CONFIG}/{name}" for name in sorted(rules.rule_file_names(system))]
     config["scrape_configs"] = [scrape_config(job) for job in system.scrape_jobs]
     return config
 
