@@ -67,6 +67,16 @@ def test_every_generated_alert_is_routed_as_declared(amtool: str, generated_copy
     assert amcheck.checks(am_dir(generated_copy)) == []
 
 
+def test_routed_alerts_are_exactly_the_rules_alerts_with_their_labels(seed: System) -> None:
+    # The routing table labels alerts without rendering the rules: it must say what the rules say.
+    from_rules = [
+        (f"{r['alert']}/{r['labels']['burn_tier']}" if "burn_tier" in r["labels"] else r["alert"], {"alertname": r["alert"], **r["labels"]})
+        for groups in rule_files(seed).values() for g in groups for r in g["rules"] if "alert" in r
+    ]
+    assert am.generated_alerts(seed) == from_rules
+    assert len(from_rules) == 23 and any("burn_tier" in labels for _, labels in from_rules)
+
+
 def test_the_routing_check_fails_when_amtool_disagrees(amtool: str, generated_copy: Path) -> None:
     tests_file = am_dir(generated_copy) / am.ROUTING_TESTS
     data = yaml.safe_load(tests_file.read_text())

@@ -55,15 +55,16 @@ def compile(system: System) -> Output:
 
 
 def generated_alerts(system: System) -> list[tuple[str, dict[str, str]]]:
-    """(name, labels) of every alerting rule the rules compiler writes, in file order."""
+    """(name, labels) of every alerting rule the rules compiler writes, in file order, from the
+    helpers that label them: routing reads labels only, and rendering every rule's PromQL for them
+    was most of this target's time (tests/test_alertmanager.py checks both agree)."""
     found = []
-    for groups in rules.rule_files(system).values():
-        for group in groups:
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    labels = {"alertname": rule["alert"], **rule.get("labels", {})}
-                    tier = labels.get("burn_tier")
-                    found.append((f"{rule['alert']}/{tier}" if tier else rule["alert"], labels))
+    for slo in system.slos:
+        alertname = rules.burn_alert_name(slo)
+        for tier in slo.tiers:
+            found.append((f"{alertname}/{tier.name}", {"alertname": alertname, **rules.identity(system, slo), **rules.tier_labels(tier)}))
+    for alert in system.alerts:
+        found.append((alert.name, {"alertname": alert.name, **rules.threshold_alert(system, alert)["labels"]}))
     return found
 
 
