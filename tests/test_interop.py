@@ -55,17 +55,22 @@ def test_one_object_per_service_split_when_too_big(monkeypatch) -> None:
         for i in range(16)
     )
     system = System("shop", metrics=(requests,), slos=slos)
-    objects = kubernetes.prometheus_rules(system)
+    texts = kubernetes.prometheus_rules(system)
+    objects = {name: yaml.safe_load(text) for name, text in texts.items()}
     assert {o["metadata"]["labels"]["ccb-observe/service"] for o in objects.values()} == set(services)
     assert len(objects) > 2, "8 SLOs of ~10 KiB each must not fit one 64 KiB object"
     for name, obj in objects.items():
         from ccb_observe.output import to_yaml
 
-        assert len(to_yaml(obj)) < kubernetes.MAX_OBJECT_BYTES, name
+        assert texts[name] == to_yaml(obj), f"{name}: the embedded rule text is not what the object serialises to"
+        assert len(texts[name]) < kubernetes.MAX_OBJECT_BYTES, name
         service = obj["metadata"]["labels"]["ccb-observe/service"]
         assert all(r["labels"]["service"] == service for g in obj["spec"]["groups"] for r in g["rules"])
     regrouped = [g for o in objects.values() for g in o["spec"]["groups"]]
     assert sorted(g["name"] for g in regrouped) == sorted(g["name"] for g in kubernetes.plain_groups(system))
+    from ccb_observe.output import to_yaml
+
+    assert kubernetes.mimir_namespace(system) == to_yaml({"namespace": "shop", "groups": kubernetes.plain_groups(system)})
 
 
 def test_mimir_namespace_holds_the_plain_groups(seed_output: Output) -> None:

@@ -6,7 +6,7 @@ Thanos ruler's arguments. The plain rule files stay the validated form; these on
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
 from ..model import System
 from ..output import Output, to_yaml
@@ -20,21 +20,21 @@ MAX_OBJECT_BYTES = 512 * 1024
 
 
 def compile(system: System) -> Output:
-    out: Output = {}
-    for name, obj in prometheus_rules(system).items():
-        out[f"kubernetes/prometheusrule-{name}.yaml"] = to_yaml(obj)
-    out[f"mimir/{system.name}.rules.yaml"] = to_yaml(mimir_namespace(system))
+    out: Output = {f"kubernetes/prometheusrule-{name}.yaml": text for name, text in prometheus_rules(system).items()}
+    out[f"mimir/{system.name}.rules.yaml"] = mimir_namespace(system)
     out["thanos/ruler-args.yaml"] = to_yaml(thanos_ruler(system))
     return out
 
 
-def groups_by_service(system: System) -> dict[str, list[rules.Group]]:
-    """Every rule group, under the service its rules carry (mixed or none: the system's)."""
-    by_service: dict[str, list[rules.Group]] = {}
-    for group in plain_groups(system):
-        services = {rule.get("labels", {}).get("service") for rule in group["rules"]}
-        service = services.pop() if len(services) == 1 and None not in services else system.service
-        by_service.setdefault(service, []).append(group)
+def groups_by_service(system: System) -> dict[str, list[bytes]]:
+    """Every rule group's YAML, under the service its rules carry (mixed or none: the system's)."""
+    files, texts = rules.rule_files(system), rules.group_texts(system)
+    by_service: dict[str, list[bytes]] = {}
+    for name in sorted(files):
+        for group, text in zip(files[name], texts[name]):
+            services = {rule.get("labels", {}).get("service") for rule in group["rules"]}
+            service = services.pop() if len(services) == 1 and None not in services else system.service
+            by_service.setdefault(service, []).append(text)
     return dict(sorted(by_service.items()))
 
 
@@ -43,19 +43,21 @@ def plain_groups(system: System) -> list[rules.Group]:
     return [group for name in sorted(files) for group in files[name]]
 
 
-def prometheus_rules(system: System) -> dict[str, dict[str, Any]]:
-    """Object name -> PrometheusRule; a service whose groups outgrow one object gets several."""
-    objects: dict[str, dict[str, Any]] = {}
+def prometheus_rules(system: System) -> dict[str, bytes]:
+    """Object name -> PrometheusRule YAML; a service whose groups outgrow one object gets several.
+    The groups are the rule files' own text, indented under `spec:` (never serialised twice)."""
+    objects: dict[str, bytes] = {}
     for service, groups in groups_by_service(system).items():
-        chunks = _split(groups, lambda part: _rule_object(system, _dns_name(service), service, part))
+        frame = len(_rule_object(system, _dns_name(service), service, []))
+        chunks = _split(groups, frame)
         for index, chunk in enumerate(chunks):
             name = _dns_name(service) + (f"-{index + 1}" if len(chunks) > 1 else "")
             objects[name] = _rule_object(system, name, service, chunk)
     return objects
 
 
-def _rule_object(system: System, name: str, service: str, groups: list[rules.Group]) -> dict[str, Any]:
-    return {
+def _rule_object(system: System, name: str, service: str, groups: list[bytes]) -> bytes:
+    head = to_yaml({
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         "metadata": {
@@ -63,19 +65,24 @@ def _rule_object(system: System, name: str, service: str, groups: list[rules.Gro
             # What a Prometheus resource's ruleSelector matches on: `matchLabels: {app.kubernetes.io/managed-by: ccb-observe}`.
             "labels": {**MANAGED_BY, "app.kubernetes.io/part-of": system.name, "ccb-observe/service": service},
         },
-        "spec": {"groups": groups},
-    }
+    })
+    return head + b"spec:\n" + _indented(rules.groups_yaml(groups))
 
 
-def _split(groups: list[rules.Group], wrap: Callable[[list[rules.Group]], dict[str, Any]]) -> list[list[rules.Group]]:
+_LINE_START = re.compile(rb"^(?=.)", re.MULTILINE)  # empty lines stay empty, as PyYAML writes them
+
+
+def _indented(text: bytes) -> bytes:
+    return _LINE_START.sub(b"  ", text)
+
+
+def _split(groups: list[bytes], frame: int) -> list[list[bytes]]:
     """Groups packed in order into chunks whose object stays under MAX_OBJECT_BYTES. Block YAML
-    is additive: an object's size is its empty frame plus each group's own lines."""
-    frame = len(to_yaml(wrap([])))
-    block_frame = frame - len(" []")  # `groups: []` when empty, `groups:` and the items otherwise
-    chunks: list[list[rules.Group]] = [[]]
+    is additive: an object's size is its empty frame plus each group's own (indented) lines."""
+    chunks: list[list[bytes]] = [[]]
     size = frame
     for group in groups:
-        cost = len(to_yaml(wrap([group]))) - block_frame
+        cost = len(group) + group.count(b"\n") * 2  # two spaces of indentation per line
         if chunks[-1] and size + cost >= MAX_OBJECT_BYTES:
             chunks.append([])
             size = frame
@@ -88,9 +95,10 @@ def _dns_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63] or "rules"
 
 
-def mimir_namespace(system: System) -> dict[str, Any]:
+def mimir_namespace(system: System) -> bytes:
     """`mimirtool rules load FILE` (or cortextool): one rules namespace named after the system."""
-    return {"namespace": system.name, "groups": plain_groups(system)}
+    texts = rules.group_texts(system)
+    return to_yaml({"namespace": system.name}) + rules.groups_yaml([t for name in sorted(texts) for t in texts[name]])
 
 
 def thanos_ruler(system: System) -> dict[str, Any]:
