@@ -17,7 +17,7 @@ import yaml
 
 from ccb_observe import naming
 from ccb_observe import promql as q
-from ccb_observe.compile import grafana
+from ccb_observe.compile import compile_all, grafana
 from ccb_observe.errors import DefinitionError
 from ccb_observe.model import KPI, SLO, RatioIndicator, System, counter, gauge, target
 from ccb_observe.model.dashboards import Dashboard, Query, Row, Stat, Text, TimeSeries, kpi_stat, threshold
@@ -436,3 +436,37 @@ def test_an_slo_without_alert_tiers_still_gets_a_burn_rate_panel() -> None:
     (overview,) = grafana.dashboards(system)
     (burn,) = [p for p in overview.data_panels() if p.title == "quiet: burn rate"]
     assert [query.legend for query in burn.queries] == ["5m"] and burn.thresholds == ()
+
+
+def test_the_slo_overview_is_paged_and_the_pages_link_each_other(tmp_path: Path) -> None:
+    # 53 SLOs: pages of 25, 25 and 3; page 1 keeps the overview's uid (SLOs' dashboard links point there).
+    slos = tuple(SLO(f"s{i}", 99, RatioIndicator(total=requests(), bad=requests(status="500")), f"Requests succeed {i}") for i in range(53))
+    system = System("app", metrics=(requests,), slos=slos)
+    output = compile_all([system])
+    folder = tmp_path / "app"
+    for path, content in output.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    uids = ["app-slo-overview", "app-slo-overview-2", "app-slo-overview-3"]
+    pages = {p.stem: json.loads(p.read_text()) for p in (folder / grafana.DASHBOARDS_DIR).glob("*.json")}
+    assert sorted(pages) == sorted(uids)
+    shown = [[p["title"].removesuffix(": SLI vs objective") for p in pages[uid]["panels"] if p["title"].endswith(": SLI vs objective")] for uid in uids]
+    assert shown == [[s.name for s in slos[:25]], [s.name for s in slos[25:50]], [s.name for s in slos[50:]]]
+    assert [pages[uid]["title"] for uid in uids] == [f"app: SLO overview, page {k} of 3" for k in (1, 2, 3)]
+    assert "Page 2 of 3 of the SLOs of app (s25 to s49)" in pages[uids[1]]["description"]
+    links = {uid: [(link["title"], link["url"]) for link in pages[uid]["links"] if link["type"] == "link"] for uid in uids}
+    assert links == {
+        uids[0]: [("next page", "/d/app-slo-overview-2")],
+        uids[1]: [("previous page", "/d/app-slo-overview"), ("next page", "/d/app-slo-overview-3")],
+        uids[2]: [("SLO overview: first page", "/d/app-slo-overview"), ("previous page", "/d/app-slo-overview-2")],
+    }
+    findings = checks(folder)
+    assert findings == [], "\n".join(map(str, findings))
+    assert compile_all([system]) == output  # deterministic
+
+
+def test_overview_page_uids_stay_within_grafanas_limit() -> None:
+    system = System("a" * 40, metrics=(requests,), slos=SLOS)
+    assert grafana.slo_overview_uid(system) == "a" * 27 + "-slo-overview"
+    assert grafana.slo_overview_uid(system, 123) == "a" * 27 + "-slo-over-123"
+    assert all(len(grafana.slo_overview_uid(system, k)) <= 40 for k in (1, 9, 10, 999, 1000))

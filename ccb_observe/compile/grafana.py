@@ -33,39 +33,72 @@ MOUNT_ROOT = "/var/lib/grafana/dashboards"
 DATASOURCE_VARIABLE = "datasource"
 DATASOURCE = {"type": "prometheus", "uid": "${" + DATASOURCE_VARIABLE + "}"}
 ROW_HEIGHT = 1
+# SLOs per overview page: 5 panels each, so a page holds at most 125 panels (~290 KB), which Grafana
+# loads at once; one dashboard for 10,000 SLOs would be 115 MB.
+OVERVIEW_PAGE_SLOS = 25
 JSON = dict[str, Any]
+PageLink = tuple[str, str]  # (title, uid of the dashboard linked)
 
 
 def compile(system: System) -> Output:
-    files: Output = {f"{DASHBOARDS_DIR}/{d.uid}.json": to_json(dashboard_json(system, d)) for d in dashboards(system)}
+    links = overview_page_links(system)
+    files: Output = {
+        f"{DASHBOARDS_DIR}/{d.uid}.json": to_json(dashboard_json(system, d, links.get(d.uid, ()))) for d in dashboards(system)
+    }
     if files:
         files[PROVISIONING_FILE] = provisioning(system)
     return files
 
 
 def dashboards(system: System) -> list[Dashboard]:
-    derived = [slo_overview(system)] if system.slos else []
-    return derived + list(system.dashboards)
+    return slo_overview_pages(system) + list(system.dashboards)
 
 
 # ---------------------------------------------------------------- the derived SLO overview
 
 
-def slo_overview_uid(system: System) -> str:
+def slo_overview_uid(system: System, page: int = 1) -> str:
+    """Page 1 keeps the overview's uid (SLOs' dashboard links point at it); page k is `<uid>-k`."""
     suffix = "-slo-overview"
-    return system.name[: UID_MAX - len(suffix)].rstrip("-") + suffix
+    uid = system.name[: UID_MAX - len(suffix)].rstrip("-") + suffix
+    return uid if page == 1 else uid[: UID_MAX - len(f"-{page}")].rstrip("-") + f"-{page}"
 
 
-def slo_overview(system: System) -> Dashboard:
+def overview_pages_of(system: System) -> list[tuple[SLO, ...]]:
+    slos = system.slos
+    return [slos[i:i + OVERVIEW_PAGE_SLOS] for i in range(0, len(slos), OVERVIEW_PAGE_SLOS)]
+
+
+def slo_overview_pages(system: System) -> list[Dashboard]:
+    pages = overview_pages_of(system)
+    return [slo_overview(system, slos, page, len(pages)) for page, slos in enumerate(pages, start=1)]
+
+
+def slo_overview(system: System, slos: tuple[SLO, ...], page: int = 1, pages: int = 1) -> Dashboard:
     panels: list[Panel] = []
-    for slo in system.slos:
+    for slo in slos:
         panels += slo_panels(slo)
+    title, which = f"{system.name}: SLO overview", f"Every SLO of {system.name}"
+    if pages > 1:
+        title += f", page {page} of {pages}"
+        which = f"Page {page} of {pages} of the SLOs of {system.name} ({slos[0].name} to {slos[-1].name})"
     return Dashboard(
-        slo_overview_uid(system), f"{system.name}: SLO overview",
-        f"Every SLO of {system.name}: its indicator against the objective, the error budget left over "
+        slo_overview_uid(system, page), title,
+        f"{which}: its indicator against the objective, the error budget left over "
         "the period, the burn rate per alert window with each tier's threshold, and the burn-rate alerts firing.",
         tuple(panels), tags=(system.name, "slo"), time_from="now-7d", defined_at=system.defined_at,
     )
+
+
+def overview_page_links(system: System) -> dict[str, tuple[PageLink, ...]]:
+    """uid -> links to the first, previous and next overview pages (none when one page holds all)."""
+    count = len(overview_pages_of(system))
+    links: dict[str, tuple[PageLink, ...]] = {}
+    for page in range(1, count + 1) if count > 1 else ():
+        around = [("SLO overview: first page", 1)] * (page > 2) + [("previous page", page - 1)] * (page > 1)
+        around += [("next page", page + 1)] * (page < count)
+        links[slo_overview_uid(system, page)] = tuple((title, slo_overview_uid(system, p)) for title, p in around)
+    return links
 
 
 def slo_panels(slo: SLO) -> list[Panel]:
@@ -179,15 +212,17 @@ def grafanalib_panel(panel: Panel, pos: g.GridPos, panel_id: int) -> g.Panel:
     raise TypeError(f"not a panel: {panel!r}")
 
 
-def grafanalib_dashboard(system: System, dashboard: Dashboard) -> g.Dashboard:
+def grafanalib_dashboard(system: System, dashboard: Dashboard, pages: tuple[PageLink, ...] = ()) -> g.Dashboard:
     panels = [grafanalib_panel(p, pos, i) for i, (p, pos) in enumerate(layout(dashboard.panels), start=1)]
     variable = g.Template(name=DATASOURCE_VARIABLE, label="Data source", query="prometheus", type="datasource")
     # Every dashboard carries the system's tag, so that this link lists them all.
     siblings = g.DashboardLink(title=f"{system.name} dashboards", tags=[system.name], asDropdown=True, includeVars=True,
                                keepTime=True, type="dashboards", icon="dashboard")
+    page_links = [g.DashboardLink(title=title, uri=f"/d/{uid}", includeVars=True, keepTime=True, type="link", icon="dashboard")
+                  for title, uid in pages]
     return g.Dashboard(
         title=dashboard.title, uid=dashboard.uid, description=dashboard.description, panels=panels,
-        tags=sorted({*dashboard.tags, system.name}), links=[siblings], editable=False, templating=g.Templating([variable]),
+        tags=sorted({*dashboard.tags, system.name}), links=[siblings, *page_links], editable=False, templating=g.Templating([variable]),
         time=g.Time(dashboard.time_from, "now"), refresh=dashboard.refresh,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR, timezone="utc",
     )
@@ -205,8 +240,8 @@ GAUGE_OPTIONS = ("showThresholdLabels", "showThresholdMarkers")
 GAUGE_DEFAULTS_DROPPED = ("calcs", "limit", "override", "title", "values", "links")
 
 
-def dashboard_json(system: System, dashboard: Dashboard) -> JSON:
-    data: JSON = json.loads(json.dumps(grafanalib_dashboard(system, dashboard).to_json_data(), cls=DashboardEncoder))
+def dashboard_json(system: System, dashboard: Dashboard, pages: tuple[PageLink, ...] = ()) -> JSON:
+    data: JSON = json.loads(json.dumps(grafanalib_dashboard(system, dashboard, pages).to_json_data(), cls=DashboardEncoder))
     return normalise_dashboard(data)
 
 
