@@ -159,7 +159,7 @@ def test(definitions: str) -> None:
     Exit 0 when every case passes, 1 when one fails, 2 on bad input or a missing promtool."""
     import tempfile
 
-    from .compile.promtool_tests import uncovered
+    from .compile.promtool_tests import SHARING_FILE, sharing, suite_owners, uncovered
     from .validate.gate import promtool_test_rules
     from .validate.promtool import suite_cases
 
@@ -189,6 +189,9 @@ def test(definitions: str) -> None:
                 click.echo(f"  FAIL {failures[message]}")
             for name in uncovered(system):
                 click.echo(f"  not covered by generated suites: {name}")
+            shared = sum(len(names) for names in sharing(suite_owners(system)).values())
+            if shared:
+                click.echo(f"  {shared} SLO(s) proven by the suite of an SLO whose rules are theirs up to names and selectors ({SHARING_FILE})")
     sys.exit(EXIT_FAILED if failed else 0)
 
 

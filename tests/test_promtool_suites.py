@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 
 from ccb_observe.compile import compile_all
-from ccb_observe.compile.promtool_tests import TESTS_DIR, uncovered
+from ccb_observe.compile.promtool_tests import SHARING_FILE, TESTS_DIR, suite_owners, uncovered
 from ccb_observe.compile.rules import rule_files
-from ccb_observe.model import SLO, RatioIndicator, System
+from ccb_observe.model import SLO, RatioIndicator, System, counter
 from ccb_observe.output import write_tree
 from ccb_observe.promql import matches
 from ccb_observe.validate.gate import promtool_test_rules
@@ -131,3 +131,45 @@ def test_a_new_slo_gets_its_suite_with_no_hand_work(seed: System, tmp_path: Path
         if "ai-calls" not in path.name:
             path.unlink()
     assert promtool_test_rules(system_dir) == []
+
+
+# ---------------------------------------------------------------- suites shared by SLOs of one template
+
+
+def _route_slos(*objectives: str, min_events: tuple[int | None, ...] = ()) -> System:
+    requests = counter("shop_requests_total", "Requests.", ["route", "code"])
+    slos = tuple(
+        SLO(f"route-{i}", objective, RatioIndicator(total=requests(route=f"/r{i}"), bad=requests(route=f"/r{i}", code=matches("5.."))),
+            f"Route /r{i} answers route-{i} callers", runbook_url=f"https://runbooks.example/route-{i}",
+            min_events=(min_events[i] if i < len(min_events) else None))
+        for i, objective in enumerate(objectives)
+    )
+    return System("shop", metrics=(requests,), slos=slos)
+
+
+def test_slos_of_one_template_share_one_suite_that_passes(tmp_path: Path, promtool: str) -> None:
+    system = _route_slos("99.9", "99.9", "99.9")
+    assert suite_owners(system) == {"route-0": "route-0", "route-1": "route-0", "route-2": "route-0"}
+    out = tmp_path / "generated"
+    write_tree(compile_all([system]), out)
+    system_dir = out / "shop"
+    assert sorted(p.name for p in (system_dir / TESTS_DIR).glob("*.yml")) == ["slo-route-0.slow.test.yml", "slo-route-0.test.yml"]
+    assert yaml.safe_load((system_dir / SHARING_FILE).read_text()) == {"proven_by": {"route-0": ["route-1", "route-2"]}}
+    # The template really is the same: route-1's rules are route-0's with its names and selectors.
+    rules_0 = (system_dir / "prometheus/rules/slo-route-0.rules.yml").read_text()
+    rules_1 = (system_dir / "prometheus/rules/slo-route-1.rules.yml").read_text()
+    assert rules_0.replace("route-0", "route-1").replace("/r0", "/r1").replace("Route0", "Route1") == rules_1
+    assert promtool_test_rules(system_dir) == []
+
+
+def test_a_different_objective_or_guard_gets_its_own_suite() -> None:
+    assert suite_owners(_route_slos("99.9", "99.5")) == {"route-0": "route-0", "route-1": "route-1"}
+    assert suite_owners(_route_slos("99.9", "99.9", min_events=(None, 20))) == {"route-0": "route-0", "route-1": "route-1"}
+    output = compile_all([_route_slos("99.9", "99.5")])
+    assert f"shop/{SHARING_FILE}" not in output
+    assert {p for p in output if p.startswith(f"shop/{TESTS_DIR}/")} == {
+        f"shop/{TESTS_DIR}/slo-route-{i}{s}.test.yml" for i in (0, 1) for s in ("", ".slow")}
+
+
+def test_the_seed_slos_each_have_their_own_suite(seed: System) -> None:
+    assert suite_owners(seed) == {s.name: s.name for s in seed.slos}

@@ -15,7 +15,6 @@ import functools
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Literal
 
@@ -69,23 +68,68 @@ class Case:
     no_data: bool = False  # zero traffic: the ratios must be absent, not 0 or NaN
 
 
+SHARING_FILE = "prometheus/suite-sharing.yml"
+
+
 def compile(system: System) -> Output:
     files: Output = {}
     groups = rules.rule_files(system)
+    owners = suite_owners(system)
     for slo in system.slos:
-        if isinstance(slo.indicator, RawIndicator):
-            continue  # hand-written PromQL: no traffic can be derived (uncovered() lists it)
-        rule_file = f"slo-{slo.name}.rules.yml"
+        if owners.get(slo.name) != slo.name:
+            continue  # raw PromQL (uncovered() lists it), or proven by another SLO's suite
+        rule_file = _rule_file(slo)
         plans = _plans(_Shape.of(slo))  # shared by every SLO of the same shape
         for step, suffix in ((FAST, ""), (SLOW, ".slow")):
             tests = [slo_test(system, slo, plan) for plan in plans if plan.case.flow.step_minutes == step]
             if tests:
                 files[f"{TESTS_DIR}/slo-{slo.name}{suffix}.test.yml"] = to_yaml(test_file(rule_file, groups[rule_file], step, tests))
+    shared = sharing(owners)
+    if shared:
+        files[SHARING_FILE] = to_yaml({"proven_by": shared})
     covered = [a for a in system.alerts if a.condition is not None]
     if covered:
         tests = [t for a in covered for t in alert_tests(system, a)]
         files[f"{TESTS_DIR}/alerts.test.yml"] = to_yaml(test_file("alerts.rules.yml", groups["alerts.rules.yml"], FAST, tests))
     return files
+
+
+def _rule_file(slo: SLO) -> str:
+    return f"slo-{slo.name}.rules.yml"
+
+
+def suite_owners(system: System) -> dict[str, str]:
+    """SLO name -> the SLO whose suite proves its rules: itself, or the first SLO whose rule file is
+    the same text once each file's own names and selectors are blanked out. The two files are then
+    one template filled in twice, and the suite proves the template (the selectors' matching is
+    PromQL's). Thousands of SLOs of a few shapes get a few suites, not gigabytes of them."""
+    texts = rules.group_texts(system)
+    first: dict[bytes, str] = {}
+    owners: dict[str, str] = {}
+    for slo in system.slos:
+        if not isinstance(slo.indicator, RawIndicator):  # hand-written PromQL: no traffic can be derived
+            owners[slo.name] = first.setdefault(_blanked(system, slo, b"".join(texts[_rule_file(slo)])), slo.name)
+    return owners
+
+
+def _blanked(system: System, slo: SLO, text: bytes) -> bytes:
+    # Longest first, so that a name inside a selector or a description goes with the longer string;
+    # NUL never occurs in YAML output, so the placeholders are unambiguous.
+    own = [s.render() for s in slo.indicator.selectors()]
+    own += [rules.burn_alert_name(slo), slo.description, slo.runbook_url, slo.dashboard_url, slo.name, slo.service or system.service, slo.team or ""]
+    for index, value in sorted(enumerate(own), key=lambda item: -len(item[1])):
+        if value:
+            text = text.replace(value.encode(), b"\0%d\0" % index)
+    return text
+
+
+def sharing(owners: dict[str, str]) -> dict[str, list[str]]:
+    """Owner -> the SLOs its suite proves besides itself (declaration order)."""
+    shared: dict[str, list[str]] = {}
+    for name, owner in owners.items():
+        if owner != name:
+            shared.setdefault(owner, []).append(name)
+    return shared
 
 
 def uncovered(system: System) -> list[str]:
