@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Union
@@ -35,22 +36,27 @@ class Duration:
         return cls(total)
 
     def __str__(self) -> str:
-        """Canonical text: largest units first, weeks and years avoided for readability (7d, 30d)."""
-        rest = self.seconds
-        parts = []
-        for unit, size in _UNITS:
-            if unit in ("y", "w"):
-                continue
-            count, rest = divmod(rest, size)
-            if count:
-                parts.append(f"{count}{unit}")
-        return "".join(parts) or "0s"
+        return _text(self.seconds)
 
     def __truediv__(self, other: "Duration") -> float:
         return self.seconds / other.seconds
 
     def __mul__(self, factor: int) -> "Duration":
         return Duration(self.seconds * factor)
+
+
+@functools.lru_cache(maxsize=1024)  # a few windows are printed into every rule
+def _text(seconds: int) -> str:
+    """Canonical text: largest units first, weeks and years avoided for readability (7d, 30d)."""
+    rest = seconds
+    parts = []
+    for unit, size in _UNITS:
+        if unit in ("y", "w"):
+            continue
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
 
 
 DurationLike = Union[Duration, str]

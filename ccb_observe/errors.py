@@ -61,6 +61,9 @@ class DefinitionError(CcbObserveError):
         self.rule = rule
         super().__init__(f"{where}: {what}: {rule}")
 
+    def __reduce__(self) -> tuple[type, tuple[Location, str, str]]:
+        return type(self), (self.where, self.what, self.rule)  # it crosses from worker processes intact
+
 
 class ToolMissing(CcbObserveError):
     """An external tool (promtool, amtool, logrotate) is not installed."""

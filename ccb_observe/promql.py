@@ -7,10 +7,11 @@ precedence. `Raw` is the one escape hatch, for text a user writes by hand; it is
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, Literal, Mapping, Sequence, Union
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypeVar, Union
 
 from .durations import Duration, DurationLike, as_duration
 
@@ -22,25 +23,13 @@ LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$")
 
 
+_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"}
+_ESCAPES.update({c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c not in _ESCAPES})
+
+
 def quote(text: str) -> str:
     """A PromQL double-quoted string literal whose value is exactly `text`."""
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def regex_escape(text: str) -> str:
@@ -65,6 +54,22 @@ def to_decimal(value: Union[int, float, str, Decimal]) -> Decimal:
     return Decimal(value)
 
 
+_Node = TypeVar("_Node")
+
+
+def _rendered_once(render: Callable[[_Node], str]) -> Callable[[_Node], str]:
+    """Render an immutable node once: selectors and matchers recur in every rule of an SLO."""
+
+    @functools.wraps(render)
+    def cached(self: Any) -> str:
+        text: str | None = self.__dict__.get("_rendered")
+        if text is None:
+            text = self.__dict__["_rendered"] = render(self)  # frozen dataclass: not a field, never compared
+        return text
+
+    return cached
+
+
 # ---------------------------------------------------------------- matchers
 
 
@@ -83,6 +88,7 @@ class Matcher:
             except re.error as exc:
                 raise ValueError(f"invalid regex for label {self.label!r}: {exc}") from None
 
+    @_rendered_once
     def render(self) -> str:
         return f"{self.label}{self.op}{quote(self.value)}"
 
@@ -291,6 +297,7 @@ class Selector(Expr):
     def kind(self) -> ValueKind:
         return "vector"
 
+    @_rendered_once
     def render(self) -> str:
         if not self.matchers:
             return self.metric

@@ -28,13 +28,10 @@ def compile(system: System) -> Output:
 
 def groups_by_service(system: System) -> dict[str, list[bytes]]:
     """Every rule group's YAML, under the service its rules carry (mixed or none: the system's)."""
-    files, texts = rules.rule_files(system), rules.group_texts(system)
+    texts, services = rules.group_texts(system), rules.file_services(system)
     by_service: dict[str, list[bytes]] = {}
-    for name in sorted(files):
-        for group, text in zip(files[name], texts[name]):
-            services = {rule.get("labels", {}).get("service") for rule in group["rules"]}
-            service = services.pop() if len(services) == 1 and None not in services else system.service
-            by_service.setdefault(service, []).append(text)
+    for name in sorted(texts):
+        by_service.setdefault(services[name] or system.service, []).extend(texts[name])
     return dict(sorted(by_service.items()))
 
 

@@ -73,29 +73,24 @@ SHARING_FILE = "prometheus/suite-sharing.yml"
 
 def compile(system: System) -> Output:
     files: Output = {}
-    groups = rules.rule_files(system)
     owners = suite_owners(system)
     for slo in system.slos:
         if owners.get(slo.name) != slo.name:
             continue  # raw PromQL (uncovered() lists it), or proven by another SLO's suite
-        rule_file = _rule_file(slo)
+        groups = rules.slo_groups(system, slo)
         plans = _plans(_Shape.of(slo))  # shared by every SLO of the same shape
         for step, suffix in ((FAST, ""), (SLOW, ".slow")):
             tests = [slo_test(system, slo, plan) for plan in plans if plan.case.flow.step_minutes == step]
             if tests:
-                files[f"{TESTS_DIR}/slo-{slo.name}{suffix}.test.yml"] = to_yaml(test_file(rule_file, groups[rule_file], step, tests))
+                files[f"{TESTS_DIR}/slo-{slo.name}{suffix}.test.yml"] = to_yaml(test_file(rules.slo_rules_file(slo), groups, step, tests))
     shared = sharing(owners)
     if shared:
         files[SHARING_FILE] = to_yaml({"proven_by": shared})
     covered = [a for a in system.alerts if a.condition is not None]
     if covered:
         tests = [t for a in covered for t in alert_tests(system, a)]
-        files[f"{TESTS_DIR}/alerts.test.yml"] = to_yaml(test_file("alerts.rules.yml", groups["alerts.rules.yml"], FAST, tests))
+        files[f"{TESTS_DIR}/alerts.test.yml"] = to_yaml(test_file(rules.ALERT_RULES_FILE, [rules.alert_group(system)], FAST, tests))
     return files
-
-
-def _rule_file(slo: SLO) -> str:
-    return f"slo-{slo.name}.rules.yml"
 
 
 def suite_owners(system: System) -> dict[str, str]:
@@ -108,7 +103,7 @@ def suite_owners(system: System) -> dict[str, str]:
     owners: dict[str, str] = {}
     for slo in system.slos:
         if not isinstance(slo.indicator, RawIndicator):  # hand-written PromQL: no traffic can be derived
-            owners[slo.name] = first.setdefault(_blanked(system, slo, b"".join(texts[_rule_file(slo)])), slo.name)
+            owners[slo.name] = first.setdefault(_blanked(system, slo, b"".join(texts[rules.slo_rules_file(slo)])), slo.name)
     return owners
 
 

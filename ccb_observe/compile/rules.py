@@ -15,7 +15,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from .. import naming
+from .. import naming, parallel
 from .. import promql as q
 from ..durations import Duration
 from ..model import SLO, System
@@ -38,9 +38,8 @@ def slo_rules_file(slo: SLO) -> str:
     return f"slo-{slo.name}.rules.yml"
 
 
-@functools.lru_cache(maxsize=1)  # several targets read the same rules: build them once per system
 def rule_files(system: System) -> dict[str, list[Group]]:
-    """Rule file name (under prometheus/rules/) -> its groups. Shared between callers: read only."""
+    """Rule file name (under prometheus/rules/) -> its groups, as data."""
     files: dict[str, list[Group]] = {}
     for slo in system.slos:
         files[slo_rules_file(slo)] = slo_groups(system, slo)
@@ -56,11 +55,33 @@ def rule_file_names(system: System) -> list[str]:
     return [slo_rules_file(s) for s in system.slos] + [KPI_RULES_FILE] * bool(system.kpis) + [ALERT_RULES_FILE] * bool(system.alerts)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)  # several targets embed the same rules: render them once per system
 def group_texts(system: System) -> dict[str, tuple[bytes, ...]]:
-    """Rule file name -> each group as block YAML (`- name: ...`), rendered once for every target
-    that embeds the groups (rule files, PrometheusRule objects, the Mimir namespace)."""
-    return {name: tuple(to_yaml([g], header=False) for g in groups) for name, groups in rule_files(system).items()}
+    """Rule file name -> each group as block YAML (`- name: ...`), in rule_files' order, for every
+    target that embeds the groups (rule files, PrometheusRule objects, the Mimir namespace). Each
+    SLO's data is dropped once written, and thousands of SLOs are spread over the cores."""
+    slos = system.slos
+    texts = dict(zip(map(slo_rules_file, slos), parallel.map_indices(lambda i: _texts(slo_groups(system, slos[i])), len(slos))))
+    if system.kpis:
+        texts[KPI_RULES_FILE] = _texts([kpi_group(system)])
+    if system.alerts:
+        texts[ALERT_RULES_FILE] = _texts([alert_group(system)])
+    return texts
+
+
+def _texts(groups: list[Group]) -> tuple[bytes, ...]:
+    return tuple(to_yaml([g], header=False) for g in groups)
+
+
+def file_services(system: System) -> dict[str, str | None]:
+    """Rule file name -> the `service` label every rule in it carries (None when they differ)."""
+    services: dict[str, str | None] = {slo_rules_file(s): identity(system, s)["service"] for s in system.slos}
+    if system.kpis:
+        services[KPI_RULES_FILE] = system.service  # kpi_group labels every record with it
+    if system.alerts:
+        found = {rule["labels"]["service"] for rule in alert_group(system)["rules"]}
+        services[ALERT_RULES_FILE] = found.pop() if len(found) == 1 else None
+    return services
 
 
 def groups_yaml(texts: tuple[bytes, ...] | list[bytes]) -> bytes:
@@ -84,7 +105,12 @@ def identity(system: System, slo: SLO) -> dict[str, str]:
 
 def _own(name: str, slo: SLO) -> Selector:
     """A series this SLO's rules record (`slo` names it; `service` keeps systems apart)."""
-    return q.selector(name, slo=slo.name, service=slo.service or "")
+    return _own_series(name, slo.name, slo.service or "")
+
+
+@functools.lru_cache(maxsize=64)  # the same few selectors in every rule of one SLO (rendered once)
+def _own_series(name: str, slo: str, service: str) -> Selector:
+    return q.selector(name, slo=slo, service=service)
 
 
 def _record(name: str, expr: Expr, labels: dict[str, str]) -> Rule:
