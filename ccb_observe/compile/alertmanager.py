@@ -89,10 +89,17 @@ def routing_table(system: System) -> list[RoutedAlert]:
     assert routing is not None
     sinks = {r.name for r in routing.receivers if not r.notifies}
     entered: set[tuple[int, ...]] = set()
+    # Routing reads only the labels some matcher names: alerts alike in those go the same way, so
+    # each kind is resolved once (a walk per alert costs alerts x routes, quadratic in SLOs).
+    read = sorted({m.label for _, node in routing.route.walk() for m in node.matchers})
+    resolved: dict[tuple[str, ...], list[str]] = {}
     table = []
     for name, labels in generated_alerts(system):
-        receivers, seen = resolve(routing.route, labels)
-        entered.update(seen)
+        kind = tuple(labels.get(label, "") for label in read)
+        if kind not in resolved:
+            resolved[kind], seen = resolve(routing.route, labels)
+            entered.update(seen)
+        receivers = resolved[kind]
         if all(r in sinks for r in receivers):
             raise DefinitionError(
                 _alert_location(system, labels["alertname"]), f"alert {name}",
