@@ -134,11 +134,19 @@ def routing_script(table: list[RoutedAlert]) -> str:
         "  fi",
         "}",
     ]
+    argument: dict[tuple[str, str], str] = {}  # most label pairs recur on every alert of a tier or team
     for a in table:
-        matchers = " ".join(shlex.quote(f"{k}={quote(v)}") for k, v in a.labels)
+        for pair in a.labels:
+            if pair not in argument:
+                argument[pair] = _matcher_argument(*pair)
+        matchers = " ".join(argument[pair] for pair in a.labels)
         lines.append(f"route {shlex.quote(a.name)} {shlex.quote(','.join(a.receivers))} {matchers}")
     lines += [f'[ "$failed" = 0 ] && echo "{len(table)} alerts routed as declared"', 'exit "$failed"', ""]
     return "\n".join(lines)
+
+
+def _matcher_argument(label: str, value: str) -> str:
+    return shlex.quote(f"{label}={quote(value)}")
 
 
 def _alert_location(system: System, alertname: str) -> Location:
