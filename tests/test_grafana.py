@@ -480,3 +480,14 @@ def test_overview_page_uids_stay_within_grafanas_limit() -> None:
     assert grafana.slo_overview_uid(system) == "a" * 27 + "-slo-overview"
     assert grafana.slo_overview_uid(system, 123) == "a" * 27 + "-slo-over-123"
     assert all(len(grafana.slo_overview_uid(system, k)) <= 40 for k in (1, 9, 10, 999, 1000))
+
+
+def test_dashboards_built_by_forked_workers_are_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    slos = tuple(SLO(f"s{i}", 99, RatioIndicator(total=requests(), bad=requests(status="500")), f"Requests succeed {i}") for i in range(80))
+    system = System("app", metrics=(requests,), slos=slos)
+    monkeypatch.setattr(grafana, "PARALLEL_FROM_DASHBOARDS", 2)
+    monkeypatch.setenv("CCB_OBSERVE_WORKERS", "2")
+    forked = grafana.compile(system)
+    monkeypatch.setenv("CCB_OBSERVE_WORKERS", "1")
+    assert forked == grafana.compile(system)
+    assert len([p for p in forked if "slo-overview" in p]) == 4

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from grafanalib import core as g
 
-from .. import naming
+from .. import naming, parallel
 from .. import promql as q
 from ..model import SLO, System
 from ..model.dashboards import (
@@ -34,15 +34,22 @@ ROW_HEIGHT = 1
 # SLOs per overview page: 5 panels each, so a page holds at most 125 panels (~290 KB), which Grafana
 # loads at once; one dashboard for 10,000 SLOs would be 115 MB.
 OVERVIEW_PAGE_SLOS = 25
+# A dashboard is heavy (an overview page takes ~25 ms): this many are worth forking workers for.
+PARALLEL_FROM_DASHBOARDS = 40
 JSON = dict[str, Any]
 PageLink = tuple[str, str]  # (title, uid of the dashboard linked)
 
 
 def compile(system: System) -> Output:
     links = overview_page_links(system)
-    files: Output = {
-        f"{DASHBOARDS_DIR}/{d.uid}.json": to_json(dashboard_json(system, d, links.get(d.uid, ()))) for d in dashboards(system)
-    }
+    pages = overview_pages_of(system)
+
+    def dashboard_file(index: int) -> tuple[str, bytes]:
+        # Built where it is written: with forked workers, each builds its own share of the pages.
+        d = slo_overview(system, pages[index], index + 1, len(pages)) if index < len(pages) else system.dashboards[index - len(pages)]
+        return f"{DASHBOARDS_DIR}/{d.uid}.json", to_json(dashboard_json(system, d, links.get(d.uid, ())))
+
+    files: Output = dict(parallel.map_indices(dashboard_file, len(pages) + len(system.dashboards), PARALLEL_FROM_DASHBOARDS))
     if files:
         files[PROVISIONING_FILE] = provisioning(system)
     return files
