@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from dataclasses import dataclass
@@ -41,10 +42,15 @@ def caller_location() -> Location:
 
 
 def _display_path(path: str) -> str:
+    return _relative(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)  # every model object asks, from a handful of files
+def _relative(path: str, cwd: str) -> str:
     # Relative to the working directory when below it: stable across machines and clones.
     if path.startswith("<"):
         return path
-    rel = os.path.relpath(os.path.abspath(path))
+    rel = os.path.relpath(os.path.abspath(path), cwd)
     return path if rel.startswith("..") else rel
 
 

@@ -3,7 +3,7 @@ plus one line in TARGETS."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..errors import CcbObserveError
 from ..model import System
@@ -25,21 +25,26 @@ TARGETS: dict[str, Compiler] = {
 }
 
 
+def compile_stream(systems: Iterable[System]) -> Iterator[tuple[str, bytes]]:
+    """Every system's files, each under its own folder, target by target as they are compiled: a
+    caller that writes them as they come holds one target's output at a time, not the whole tree."""
+    writer: dict[str, str] = {}
+    for system in sorted(systems, key=lambda s: s.name):
+        for target, compiler in TARGETS.items():
+            for path, content in compiler(system).items():
+                key = f"{system.name}/{path}"
+                if key in writer:
+                    raise CcbObserveError(f"two compilers write {key} ({writer[key]!r} and {target!r})")
+                writer[key] = target
+                yield key, content
+        rules.group_texts.cache_clear()  # shared by one system's targets only
+
+
 def compile_system(system: System) -> Output:
     """Every target's files for one system, under a folder named after it."""
-    merged: Output = {}
-    for target, compiler in TARGETS.items():
-        for path, content in compiler(system).items():
-            key = f"{system.name}/{path}"
-            if key in merged:
-                raise CcbObserveError(f"two compilers write {key} (the second is {target!r})")
-            merged[key] = content
-    return merged
+    return dict(compile_stream([system]))
 
 
 def compile_all(systems: Iterable[System]) -> Output:
     """Every system's files, each under its own folder, in sorted order."""
-    merged: Output = {}
-    for system in sorted(systems, key=lambda s: s.name):
-        merged.update(compile_system(system))
-    return dict(sorted(merged.items()))
+    return dict(sorted(compile_stream(systems)))
