@@ -5,6 +5,7 @@ them; the model rejects bad dashboards naming the definition."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -491,3 +492,13 @@ def test_dashboards_built_by_forked_workers_are_the_same_bytes(monkeypatch: pyte
     monkeypatch.setenv("CCB_OBSERVE_WORKERS", "1")
     assert forked == grafana.compile(system)
     assert len([p for p in forked if "slo-overview" in p]) == 4
+
+
+def test_a_dashboard_taking_an_overview_pages_uid_is_refused() -> None:
+    slos = tuple(SLO(f"s{i}", 99, RatioIndicator(total=requests(), bad=requests(status="500")), f"Requests succeed {i}") for i in range(30))
+    clash = Dashboard("app-slo-overview-2", "Mine", "Mine.", (Stat("a", "b", "short", (q.vector(1),)),))  # clash-here
+    system = System("app", metrics=(requests,), slos=slos, dashboards=(clash,))
+    with pytest.raises(DefinitionError, match=r"derived SLO overview's \(page 2 of 2\)") as exc:
+        grafana.compile(system)
+    assert exc.value.where.line == _line_of("# clash-here")
+    assert grafana.compile(replace(system, slos=slos[:25]))  # one page: that uid is free

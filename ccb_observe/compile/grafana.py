@@ -16,6 +16,7 @@ from grafanalib import core as g
 
 from .. import naming, parallel
 from .. import promql as q
+from ..errors import DefinitionError
 from ..model import SLO, System
 from ..model.dashboards import (
     REF_IDS, UID_MAX, Dashboard, DataPanel, Gauge, Panel, Query, Row, Stat, Table, Text, Threshold, TimeSeries,
@@ -43,6 +44,7 @@ PageLink = tuple[str, str]  # (title, uid of the dashboard linked)
 def compile(system: System) -> Output:
     links = overview_page_links(system)
     pages = overview_pages_of(system)
+    check_uids_free(system, len(pages))
 
     def dashboard_file(index: int) -> tuple[str, bytes]:
         # Built where it is written: with forked workers, each builds its own share of the pages.
@@ -93,6 +95,15 @@ def slo_overview(system: System, slos: tuple[SLO, ...], page: int = 1, pages: in
         "the period, the burn rate per alert window with each tier's threshold, and the burn-rate alerts firing.",
         tuple(panels), tags=(system.name, "slo"), time_from="now-7d", defined_at=system.defined_at,
     )
+
+
+def check_uids_free(system: System, pages: int) -> None:
+    """A declared dashboard must not take a uid of the derived overview: one file would overwrite the other."""
+    derived = {slo_overview_uid(system, page): page for page in range(1, pages + 1)}
+    for d in system.dashboards:
+        if d.uid in derived:
+            raise DefinitionError(d.defined_at, f"dashboard {d.uid!r}",
+                                  f"the uid is the derived SLO overview's (page {derived[d.uid]} of {pages}): pick another")
 
 
 def overview_page_links(system: System) -> dict[str, tuple[PageLink, ...]]:
