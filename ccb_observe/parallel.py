@@ -17,16 +17,16 @@ PARALLEL_FROM = 500  # items: below this, forking costs more than it saves
 _job: Callable[[int], object] | None = None  # what the forked workers run (set just before forking)
 
 
-def workers(count: int, parallel_from: int = PARALLEL_FROM) -> int:
+def workers(count: int, parallel_from: int | None = None) -> int:
     """How many processes share `count` items (heavy items may start sharing at fewer)."""
     wanted = os.environ.get("CCB_OBSERVE_WORKERS", "")
     cores = int(wanted) if wanted.isdigit() and int(wanted) > 0 else len(os.sched_getaffinity(0))
-    if count < parallel_from or "fork" not in multiprocessing.get_all_start_methods():
+    if count < (PARALLEL_FROM if parallel_from is None else parallel_from) or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(cores, 8))
 
 
-def map_indices(job: Callable[[int], T], count: int, parallel_from: int = PARALLEL_FROM) -> list[T]:
+def map_indices(job: Callable[[int], T], count: int, parallel_from: int | None = None) -> list[T]:
     """[job(0), ..., job(count - 1)], computed by forked workers when there are many."""
     processes = workers(count, parallel_from)
     if processes == 1:
