@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterator, NoReturn
 
 import click
 
-from .compile import compile_all
+from .compile import compile_all, compile_stream
 from .errors import CcbObserveError, DefinitionError, ToolMissing
 from .loader import load_systems
 from .model import System
@@ -55,24 +55,34 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the files that are stale.")
 def generate(definitions: str, output: Path, check: bool) -> None:
     """Compile the definitions into OUTPUT (atomically: all files or none)."""
-    files = build(definitions)
-    stale = stale_files(files, output)
+    systems = loaded(definitions)
+    produced: list[str] = []
+
+    def files() -> Iterator[tuple[str, bytes]]:  # compiled as written: one target in memory at a time
+        for name, content in compile_stream(systems):
+            produced.append(name)
+            yield name, content
+
+    try:
+        if check:
+            stale = stale_files(files(), output)
+        else:
+            written = write_tree(files(), output)
+    except CcbObserveError as exc:  # a compiler refusing a definition: nothing was written
+        fail(f"error: {exc}", EXIT_BAD_INPUT)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc}", EXIT_BAD_INPUT)
     if check:
         if stale:
             click.echo(f"{len(stale)} generated file(s) out of date with {definitions} (run `make generate`):", err=True)
             for name in stale:
                 click.echo(f"  {output / name}", err=True)
             sys.exit(EXIT_FAILED)
-        click.echo(f"{len(files)} generated files up to date")
-        return
-    if not stale:
-        click.echo(f"{len(files)} files in {output}, unchanged")
-        return
-    try:
-        write_tree(files, output)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc}", EXIT_BAD_INPUT)
-    click.echo(f"wrote {len(files)} files to {output} ({len(stale)} changed)")
+        click.echo(f"{len(produced)} generated files up to date")
+    elif not written.changed:
+        click.echo(f"{written.files} files in {output}, unchanged")
+    else:
+        click.echo(f"wrote {written.files} files to {output} ({len(written.changed)} changed)")
 
 
 @main.command(name="list")

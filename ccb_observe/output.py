@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple, Union
 
 import yaml
 
@@ -76,40 +76,76 @@ def to_json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def stale_files(output: Mapping[str, bytes], directory: Path) -> list[str]:
-    """Paths that differ between `output` and `directory`: changed, missing, or no longer produced."""
-    on_disk = _read_tree(directory)
-    names = set(output) | set(on_disk)
-    return sorted(n for n in names if output.get(n) != on_disk.get(n))
+Files = Union[Mapping[str, bytes], Iterable[tuple[str, bytes]]]  # a whole Output, or a stream of it
 
 
-def _read_tree(directory: Path) -> dict[str, bytes]:
+def _items(files: Files) -> Iterable[tuple[str, bytes]]:
+    return files.items() if isinstance(files, Mapping) else files
+
+
+def stale_files(output: Files, directory: Path) -> list[str]:
+    """Paths that differ between `output` and `directory`: changed, missing, or no longer produced.
+    Compared file by file, so a stream is never held whole."""
+    produced: set[str] = set()
+    stale = []
+    for name, content in _items(output):
+        produced.add(name)
+        if _read(directory / name) != content:
+            stale.append(name)
+    return sorted(stale + [n for n in _tree_names(directory) if n not in produced])
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def _tree_names(directory: Path) -> list[str]:
     if not directory.is_dir():
-        return {}
-    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+        return []
+    return [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()]
 
 
-def write_tree(output: Mapping[str, bytes], directory: Path) -> None:
-    """Replace `directory` with exactly `output`: built beside it, then swapped in by rename, so a
-    failure at any point leaves the old tree in place."""
+class Written(NamedTuple):
+    files: int
+    changed: list[str]  # changed, new or removed paths, sorted; none: the old tree was kept as it was
+
+
+def write_tree(output: Files, directory: Path) -> Written:
+    """Replace `directory` with exactly `output`, each file written as it comes (a stream is never
+    held whole): built beside it, then swapped in by rename, so a failure at any point (a compiler
+    refusing a definition mid-stream included) leaves the old tree in place. When nothing changed
+    the old tree stays, untouched."""
     directory = directory.resolve()
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; generated/ is for everyone to read
+    folders = {staging}
+    produced: set[str] = set()
+    changed = []
     try:
-        for name in sorted(output):
+        for name, content in _items(output):
             target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(output[name])
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            target.write_bytes(content)
             if name.endswith(".sh"):
                 target.chmod(0o755)
-        if directory.exists():
+            produced.add(name)
+            if _read(directory / name) != content:
+                changed.append(name)
+        changed += [n for n in _tree_names(directory) if n not in produced]
+        if directory.exists() and changed:
             retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
             os.rename(directory, retired / directory.name)
             os.rename(staging, directory)
             shutil.rmtree(retired)
-        else:
+        elif not directory.exists():
             os.rename(staging, directory)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+    return Written(len(produced), sorted(changed))

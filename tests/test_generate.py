@@ -7,10 +7,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from ccb_observe.compile import compile_all
+from ccb_observe.errors import DefinitionError, Location
 from ccb_observe.loader import load_systems
 from ccb_observe.output import stale_files, write_tree
 
@@ -134,3 +136,28 @@ def test_a_failure_while_writing_leaves_the_old_tree(tmp_path: Path, monkeypatch
     monkeypatch.undo()
     assert tree(out) == {"a/one.yml": b"1", "a/two.yml": b"2"}
     assert [p.name for p in tmp_path.iterdir()] == ["generated"], "no staging folder is left behind"
+
+
+def test_a_compiler_failing_mid_stream_leaves_the_old_tree(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    write_tree({"a/one.yml": b"1"}, out)
+
+    def stream() -> Iterator[tuple[str, bytes]]:
+        yield "a/one.yml", b"new"
+        yield "b/two.yml", b"2"
+        raise DefinitionError(Location("defs.py", 3), "SLO 'x'", "refused by a compiler")
+
+    with pytest.raises(DefinitionError):
+        write_tree(stream(), out)
+    assert tree(out) == {"a/one.yml": b"1"}
+    assert [p.name for p in tmp_path.iterdir()] == ["generated"], "no staging folder is left behind"
+
+
+def test_an_unchanged_tree_is_left_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    assert write_tree({"a/one.yml": b"1", "b.sh": b"#!/bin/sh\n"}, out) == (2, ["a/one.yml", "b.sh"])
+    before = (out.stat().st_ino, (out / "a/one.yml").stat().st_mtime_ns)
+    assert write_tree(iter([("a/one.yml", b"1"), ("b.sh", b"#!/bin/sh\n")]), out) == (2, [])
+    assert (out.stat().st_ino, (out / "a/one.yml").stat().st_mtime_ns) == before
+    assert write_tree({"a/one.yml": b"1"}, out).changed == ["b.sh"], "a file no longer produced is a change"
+    assert tree(out) == {"a/one.yml": b"1"}
