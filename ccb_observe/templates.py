@@ -34,21 +34,13 @@ def literal(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
+_GO_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\t"): "\\t"}
+_GO_ESCAPES.update({c: f"\\x{c:02x}" for c in range(0x20) if c not in _GO_ESCAPES})
+
+
 def go_string(text: str) -> str:
     """A Go double-quoted string literal (for arguments inside template actions)."""
-    out = []
-    for ch in text:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    return '"' + text.translate(_GO_ESCAPES) + '"'
 
 
 def source(text: Text) -> str:
