@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -24,52 +25,196 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-# libyaml's emitter is ~10x faster. It writes the same bytes as the pure-Python one except around
-# \r, NEL, line/paragraph separators, BOM and characters beyond U+FFFF (it escapes those, or
-# quotes differently): data holding any of them takes the pure-Python path, so output never
-# depends on which emitter ran (tests/test_bench.py fuzzes this).
-_CSafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _FastDumper(_CSafeDumper):  # type: ignore[misc, valid-type]
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-_SAME_IN_BOTH_EMITTERS = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
-
-
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
 _Dumper.add_representer(str, _str_presenter)
-_FastDumper.add_representer(str, _str_presenter)
 
 
-def _plain_text_only(data: Any) -> bool:
-    if isinstance(data, str):
-        return _SAME_IN_BOTH_EMITTERS.fullmatch(data) is not None
-    if isinstance(data, dict):
-        return all(_simple_key(k) and _plain_text_only(v) for k, v in data.items())
-    if isinstance(data, (list, tuple)):
-        return all(_plain_text_only(v) for v in data)
-    return True
-
-
-def _simple_key(key: Any) -> bool:
-    # Empty, multi-line or long keys become explicit `? key` entries, differently in each emitter.
-    if isinstance(key, str):
-        return 0 < len(key) <= 128 and "\n" not in key and _plain_text_only(key)
-    return True
+def _pyyaml(data: Any) -> str:
+    """The reference: what the fast emitter below must write byte for byte."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6, default_flow_style=False)
 
 
 def to_yaml(data: Any, header: bool = True) -> bytes:
-    # A bare top-level scalar gets a "..." end marker from the pure-Python emitter only.
-    dumper = _FastDumper if isinstance(data, (dict, list)) and _plain_text_only(data) else _Dumper
-    text = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=10**6, default_flow_style=False)
+    try:
+        text = _fast_yaml(data)
+    except _Uncertified:
+        text = _pyyaml(data)
     return ((HEADER if header else "") + text).encode()
+
+
+# The fast emitter. PyYAML spends most of its time representing nodes in Python; the compilers'
+# data is plain dicts, lists and short strings, so a direct walk writes the same bytes ~10x faster.
+# It mirrors PyYAML's block layout with our settings (indent 2, `key:\n- item`, `{}`/`[]` when
+# empty) and its scalar styles (Emitter.analyze_scalar/choose_scalar_style, Resolver). Whatever it
+# cannot vouch for raises _Uncertified and the whole document goes through PyYAML, so the bytes
+# never depend on which path ran (tests/test_output.py fuzzes both against each other).
+
+
+class _Uncertified(Exception):
+    pass
+
+
+# Printable text PyYAML writes as is with allow_unicode: no tab, control, line break or
+# U+2028/2029, BOM, surrogate or non-BMP character (those need double quotes, an escape or "? ").
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+_ONE_LINE = re.compile(f"[{_PRINTABLE}]*")
+_LINES = re.compile(f"[\n{_PRINTABLE}]*")
+_LONGEST_TEXT = 100_000  # far below the width (10**6), so no scalar is ever folded
+_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
+# Resolver.resolve: the regexps a plain scalar is tried against, by its first character.
+_Resolvers = list[tuple[str, re.Pattern[str]]]
+_WILDCARD: _Resolvers = _Dumper.yaml_implicit_resolvers.get(None, [])
+_RESOLVERS: dict[str, _Resolvers] = {c: r + _WILDCARD for c, r in _Dumper.yaml_implicit_resolvers.items() if c is not None}
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_SHORT_TEXT = 80  # only short text is cached: long text (PromQL) seldom repeats
+_SCALARS: dict[str, str] = {}  # short one-line text -> its YAML (keys and label values repeat a lot)
+
+
+def _implicit_tag(text: str) -> str | None:
+    """The tag PyYAML would read a plain `text` as, None for a string."""
+    for tag, regexp in _RESOLVERS.get(text[:1], _WILDCARD):
+        if regexp.match(text):
+            return tag
+    return None
+
+
+def _plain(text: str) -> bool:
+    """analyze_scalar's block-context plain test: no document marker or indicator in front, no
+    ": " or " #" inside, no ":" at the end, no space at either end; and it must read back as a string."""
+    if not text or text[0] in "#,[]{}&*!|>'\"%@` " or text[-1] in " :" or ": " in text or " #" in text:
+        return False
+    if text[0] in "-?:" and text[1:2] in ("", " ") or text.startswith(("---", "...")):
+        return False
+    return _implicit_tag(text) is None
+
+
+def _one_line(text: str) -> str:
+    """A string without a line break, plain when PyYAML writes it plain, else single-quoted."""
+    known = _SCALARS.get(text)
+    if known is not None:
+        return known
+    if len(text) > _LONGEST_TEXT or not (text.isascii() and text.isprintable() or _ONE_LINE.fullmatch(text)):
+        raise _Uncertified
+    written = text if _plain(text) else "'" + text.replace("'", "''") + "'"
+    if len(text) <= _SHORT_TEXT:
+        if len(_SCALARS) > 100_000:  # bounded memory across many documents
+            _SCALARS.clear()
+        _SCALARS[text] = written
+    return written
+
+
+def _literal(text: str, indent: str) -> str:
+    """A multi-line string as `_str_presenter` asks: a `|` block, whose lines sit at `indent`."""
+    # A space before a line break or at the end rules the block out (PyYAML then double-quotes).
+    if not _LINES.fullmatch(text) or text.endswith(" ") or " \n" in text:
+        raise _Uncertified
+    hints = "2" if text[0] in " \n" else ""  # the indentation can't be guessed from the first line
+    hints += "-" if text[-1] != "\n" else "+" if _keeps_line_breaks(text) else ""
+    return f"|{hints}\n" + _LINE_START.sub(indent, text) + ("" if text.endswith("\n") else "\n")
+
+
+def _keeps_line_breaks(text: str) -> bool:
+    return text == "\n" or text.endswith("\n\n")
+
+
+def _other(value: Any) -> str:
+    """A scalar that is not a string, as SafeRepresenter writes it."""
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _float(value)
+    raise _Uncertified
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return ".nan"
+    if value in (math.inf, -math.inf):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    if "." not in text and "e" in text:  # 1e+16 -> 1.0e+16, as SafeRepresenter.represent_float
+        text = text.replace("e", ".0e", 1)
+    if _implicit_tag(text) != _FLOAT_TAG:  # PyYAML would add an explicit !!float tag
+        raise _Uncertified
+    return text
+
+
+def _fast_yaml(data: Any) -> str:
+    out: list[str] = []
+    if type(data) is dict and data:
+        _mapping(data, "", out)
+    elif type(data) is list and data:
+        _sequence(data, "", out)
+    elif type(data) in (dict, list):
+        out.append("{}\n" if type(data) is dict else "[]\n")
+    else:  # a bare top-level scalar gets PyYAML's "..." end marker rules
+        raise _Uncertified
+    if _last_scalar_keeps_line_breaks(data):
+        out.append("...\n")  # a `|+` block at the very end leaves the document open-ended
+    return "".join(out)
+
+
+def _mapping(data: dict[Any, Any], indent: str, out: list[str]) -> None:
+    """Writes from the first key's column on; later keys start their lines at `indent`."""
+    first = True
+    for key, value in data.items():
+        # Empty, long or multi-line keys become explicit "? key" entries (check_simple_key counts
+        # the key and its "!!str" tag: under 128 in all).
+        if type(key) is not str or not 0 < len(key) < 128 - len("!!str"):
+            raise _Uncertified
+        out.append(_one_line(key) + ":" if first else indent + _one_line(key) + ":")
+        first = False
+        kind = type(value)
+        if kind is str:
+            out.append(" " + (_literal(value, indent + "  ") if "\n" in value else _one_line(value) + "\n"))
+        elif kind is dict and value:
+            out.append("\n" + indent + "  ")
+            _mapping(value, indent + "  ", out)
+        elif kind is list and value:
+            out.append("\n" + indent)  # a sequence in a mapping is not indented
+            _sequence(value, indent, out)
+        else:
+            out.append(" " + _empty_or_other(value) + "\n")
+
+
+def _sequence(data: list[Any], indent: str, out: list[str]) -> None:
+    """Writes from the first item's column on; later items start their lines at `indent`."""
+    first = True
+    for item in data:
+        out.append("- " if first else indent + "- ")
+        first = False
+        kind = type(item)
+        if kind is str:
+            out.append(_literal(item, indent + "  ") if "\n" in item else _one_line(item) + "\n")
+        elif kind is dict and item:
+            _mapping(item, indent + "  ", out)
+        elif kind is list and item:
+            _sequence(item, indent + "  ", out)
+        else:
+            out.append(_empty_or_other(item) + "\n")
+
+
+def _empty_or_other(value: Any) -> str:
+    if type(value) is dict:
+        return "{}"
+    if type(value) is list:
+        return "[]"
+    return _other(value)
+
+
+def _last_scalar_keeps_line_breaks(data: Any) -> bool:
+    while type(data) in (dict, list) and data:
+        data = next(reversed(data.values())) if type(data) is dict else data[-1]
+    return type(data) is str and _keeps_line_breaks(data)
 
 
 def to_json(data: Any) -> bytes:
