@@ -97,6 +97,7 @@ def _one_line(text: str) -> str:
     known = _SCALARS.get(text)
     if known is not None:
         return known
+    # ASCII's printable characters are exactly \x20-\x7e; str methods check them faster than a regexp.
     if len(text) > _LONGEST_TEXT or not (text.isascii() and text.isprintable() or _ONE_LINE.fullmatch(text)):
         raise _Uncertified
     written = text if _plain(text) else "'" + text.replace("'", "''") + "'"
