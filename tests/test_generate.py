@@ -161,3 +161,22 @@ def test_an_unchanged_tree_is_left_as_it_was(tmp_path: Path) -> None:
     assert (out.stat().st_ino, (out / "a/one.yml").stat().st_mtime_ns) == before
     assert write_tree({"a/one.yml": b"1"}, out).changed == ["b.sh"], "a file no longer produced is a change"
     assert tree(out) == {"a/one.yml": b"1"}
+
+
+def test_the_garbage_collector_is_back_on_after_compiling(seed, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from ccb_observe import compile as compilers
+    from ccb_observe.errors import CcbObserveError
+
+    compile_all([seed])
+    assert gc.isenabled()
+
+    def refusing(system: object) -> dict[str, bytes]:
+        assert not gc.isenabled(), "paused while compiling"
+        raise CcbObserveError("refused")
+
+    monkeypatch.setitem(compilers.TARGETS, "refusing", refusing)
+    with pytest.raises(CcbObserveError):
+        compile_all([seed])
+    assert gc.isenabled()
