@@ -219,7 +219,74 @@ def _last_scalar_keeps_line_breaks(data: Any) -> bool:
 
 
 def to_json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)` and a newline, byte for byte.
+    With an indent the json module runs its pure-Python generators; the direct walk below writes
+    the same text about twice as fast for what the compilers pass (str keys, JSON types), and
+    anything else goes to json itself."""
+    try:
+        out: list[str] = []
+        _json_value(data, "\n", out)
+        text = "".join(out)
+    except (_NotPlainJSON, RecursionError):
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return (text + "\n").encode()
+
+
+class _NotPlainJSON(Exception):
+    pass
+
+
+_quote_json = json.encoder.encode_basestring  # the C function json uses with ensure_ascii=False
+
+
+def _json_value(value: Any, newline: str, out: list[str]) -> None:
+    # `newline` is a line break and the current indentation; the checks go in json's own order.
+    if isinstance(value, str):
+        out.append(_quote_json(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_json_float(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):  # mixed key types raise TypeError, as in json
+            if not isinstance(key, str):
+                raise _NotPlainJSON
+            out.append(separator + _quote_json(key) + ": ")
+            _json_value(value[key], inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _json_value(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    else:
+        raise _NotPlainJSON
+
+
+def _json_float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
 
 
 Files = Union[Mapping[str, bytes], Iterable[tuple[str, bytes]]]  # a whole Output, or a stream of it

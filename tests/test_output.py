@@ -122,3 +122,56 @@ def test_output_does_not_depend_on_the_cache() -> None:
     first = output.to_yaml(data)
     output._SCALARS.clear()
     assert output.to_yaml(data) == first == pyyaml(data)
+
+
+# ---------------------------------------------------------------- to_json
+
+
+def reference_json(data: Any) -> bytes:
+    import json
+
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e-05, 1e16, 1e15, 0.1, 5.0, 1e-7, 123456789.125]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12), st.sampled_from(TRICKY),  # no lone surrogates: UTF-8 has none
+)
+json_data = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.tuples(inner, inner),
+        st.dictionaries(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6), inner, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_data)
+def test_to_json_writes_what_json_dumps_writes(data: Any) -> None:
+    assert output.to_json(data) == reference_json(data)
+
+
+def test_to_json_hands_other_data_to_json() -> None:
+    for data in ({1: "a", 2: "b"}, {"a": {True: 1}}, [1, {2: 3}]):
+        assert output.to_json(data) == reference_json(data)
+    with pytest.raises(TypeError):
+        output.to_json({"a": 1, 2: "b"})  # mixed key types cannot be sorted: json says so too
+    with pytest.raises(TypeError):
+        output.to_json({"a": object()})
+    circular: list[Any] = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular"):
+        output.to_json(circular)
+
+
+def test_the_seed_dashboards_take_the_direct_walk(seed: System) -> None:
+    from ccb_observe.compile import grafana
+
+    for dashboard in grafana.dashboards(seed):
+        data = grafana.dashboard_json(seed, dashboard, ())
+        out: list[str] = []
+        output._json_value(data, "\n", out)  # raises _NotPlainJSON when it would hand over to json
+        assert ("".join(out) + "\n").encode() == reference_json(data)
