@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple, Union
 
@@ -335,21 +337,11 @@ def write_tree(output: Files, directory: Path) -> Written:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; generated/ is for everyone to read
-    folders = {staging}
-    produced: set[str] = set()
-    changed = []
+    writer = _FileWriter(staging, directory)
     try:
         for name, content in _items(output):
-            target = staging / name
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
-            target.write_bytes(content)
-            if name.endswith(".sh"):
-                target.chmod(0o755)
-            produced.add(name)
-            if _read(directory / name) != content:
-                changed.append(name)
+            writer.put(name, content)
+        produced, changed = writer.finish()
         changed += [n for n in _tree_names(directory) if n not in produced]
         if directory.exists() and changed:
             retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
@@ -359,6 +351,43 @@ def write_tree(output: Files, directory: Path) -> Written:
         elif not directory.exists():
             os.rename(staging, directory)
     finally:
+        writer.stop()
         if staging.exists():
             shutil.rmtree(staging)
     return Written(len(produced), sorted(changed))
+
+
+class _FileWriter:
+    """Writes files into `staging` on a thread of its own, so that compiling goes on while the disk
+    works (file I/O releases the GIL), noting which differ from `old`. At most `depth` files wait."""
+
+    def __init__(self, staging: Path, old: Path, depth: int = 64) -> None:
+        self.staging, self.old = staging, old
+        self.folders = {staging}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccb-observe-write")
+        self.slots = threading.BoundedSemaphore(depth)
+        self.pending: list[tuple[str, Future[bool]]] = []
+
+    def put(self, name: str, content: bytes) -> None:
+        self.slots.acquire()
+        future = self.pool.submit(self._write, name, content)
+        future.add_done_callback(lambda _: self.slots.release())
+        self.pending.append((name, future))
+
+    def _write(self, name: str, content: bytes) -> bool:
+        target = self.staging / name
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
+        target.write_bytes(content)
+        if name.endswith(".sh"):
+            target.chmod(0o755)
+        return _read(self.old / name) != content
+
+    def finish(self) -> tuple[set[str], list[str]]:
+        """Every file written (the first failure raised here): the names, and those that changed."""
+        changed = [name for name, future in self.pending if future.result()]
+        return {name for name, _ in self.pending}, changed
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)  # nothing writes into staging after this

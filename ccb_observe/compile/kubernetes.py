@@ -70,7 +70,9 @@ _LINE_START = re.compile(rb"^(?=.)", re.MULTILINE)  # empty lines stay empty, as
 
 
 def _indented(text: bytes) -> bytes:
-    return _LINE_START.sub(b"  ", text)
+    if b"\n\n" in text or not text.endswith(b"\n"):
+        return _LINE_START.sub(b"  ", text)
+    return b"  " + text[:-1].replace(b"\n", b"\n  ") + b"\n"  # no empty line: the same, at C speed
 
 
 def _split(groups: list[bytes], frame: int) -> list[list[bytes]]:
