@@ -57,11 +57,11 @@ from .output import Output, write_tree
 from .templates import GoTemplate, template
 
 if TYPE_CHECKING:
-    from .compile import compile_all, compile_system
+    from .compile import compile_all, compile_stream, compile_system
 
 # The compilers pull in grafanalib and the rest of the toolchain: an application that imports
 # ccb_observe only for its instruments should not pay for them (about a second at start-up).
-_LAZY = {"compile_all", "compile_system"}
+_LAZY = {"compile_all", "compile_stream", "compile_system"}
 
 
 def __getattr__(name: str) -> object:
@@ -78,7 +78,7 @@ __all__ = [
     "BurnRateTier", "tier", "DEFAULT_TIERS", "KPI", "Target", "target", "Alert", "ScrapeJob", "Relabel",
     "Duration", "GoTemplate", "template", "promql",
     # loading and compiling
-    "load_systems", "compile_system", "compile_all", "Output", "write_tree",
+    "load_systems", "compile_system", "compile_all", "compile_stream", "Output", "write_tree",
     # instruments for application code
     "Instruments", "build_instruments",
     # errors
