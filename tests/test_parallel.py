@@ -48,7 +48,7 @@ def test_parallel_generation_is_byte_identical(monkeypatch: pytest.MonkeyPatch) 
     system = generate_scale.synthetic_system(40)
     monkeypatch.setenv("CCB_OBSERVE_WORKERS", "1")
     alone = compile_all([system])
-    rules.group_texts.cache_clear()
+    rules.forget_group_texts()
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
     monkeypatch.setenv("CCB_OBSERVE_WORKERS", "2")
     assert parallel.workers(len(system.slos)) == 2

@@ -40,7 +40,7 @@ def compile_stream(systems: Iterable[System]) -> Iterator[tuple[str, bytes]]:
                         raise CcbObserveError(f"two compilers write {key} ({writer[key]!r} and {target!r})")
                     writer[key] = target
                     yield key, content
-            rules.group_texts.cache_clear()  # shared by one system's targets only
+            rules.forget_group_texts()  # shared by one system's targets only
 
 
 @contextlib.contextmanager

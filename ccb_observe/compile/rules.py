@@ -55,11 +55,27 @@ def rule_file_names(system: System) -> list[str]:
     return [slo_rules_file(s) for s in system.slos] + [KPI_RULES_FILE] * bool(system.kpis) + [ALERT_RULES_FILE] * bool(system.alerts)
 
 
-@functools.lru_cache(maxsize=1)  # several targets embed the same rules: render them once per system
+_rendered: tuple[System, dict[str, tuple[bytes, ...]]] | None = None  # the last system's group_texts
+
+
 def group_texts(system: System) -> dict[str, tuple[bytes, ...]]:
     """Rule file name -> each group as block YAML (`- name: ...`), in rule_files' order, for every
-    target that embeds the groups (rule files, PrometheusRule objects, the Mimir namespace). Each
-    SLO's data is dropped once written, and thousands of SLOs are spread over the cores."""
+    target that embeds the groups (rule files, PrometheusRule objects, the Mimir namespace), so
+    rendered once per system (kept for the same object: hashing a big System costs a lookup
+    more than it saves). Each SLO's data is dropped once written; thousands of SLOs are spread
+    over the cores."""
+    global _rendered
+    if _rendered is None or _rendered[0] is not system:
+        _rendered = (system, _render_groups(system))
+    return _rendered[1]
+
+
+def forget_group_texts() -> None:
+    global _rendered
+    _rendered = None
+
+
+def _render_groups(system: System) -> dict[str, tuple[bytes, ...]]:
     slos = system.slos
     texts = dict(zip(map(slo_rules_file, slos), parallel.map_indices(lambda i: _texts(slo_groups(system, slos[i])), len(slos))))
     if system.kpis:
