@@ -241,46 +241,54 @@ class _NotPlainJSON(Exception):
 _quote_json = json.encoder.encode_basestring  # the C function json uses with ensure_ascii=False
 
 
+_JSON_CONSTANTS: dict[Any, str] = {None: "null", True: "true", False: "false"}
+
+
 def _json_value(value: Any, newline: str, out: list[str]) -> None:
     # `newline` is a line break and the current indentation; the checks go in json's own order.
-    if isinstance(value, str):
+    # Strings, the commonest leaves, are written inline by the container loops (no call per leaf).
+    kind = type(value)
+    if kind is str:
         out.append(_quote_json(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_json_float(value))
-    elif isinstance(value, dict):
+    elif kind is dict:
         if not value:
             out.append("{}")
             return
         inner = newline + "  "
         separator = "{" + inner
         for key in sorted(value):  # mixed key types raise TypeError, as in json
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise _NotPlainJSON
-            out.append(separator + _quote_json(key) + ": ")
-            _json_value(value[key], inner, out)
+            item = value[key]
+            if type(item) is str:
+                out.append(separator + _quote_json(key) + ": " + _quote_json(item))
+            else:
+                out.append(separator + _quote_json(key) + ": ")
+                _json_value(item, inner, out)
             separator = "," + inner
         out.append(newline + "}")
-    elif isinstance(value, (list, tuple)):
+    elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
             return
         inner = newline + "  "
         separator = "[" + inner
         for item in value:
-            out.append(separator)
-            _json_value(item, inner, out)
+            if type(item) is str:
+                out.append(separator + _quote_json(item))
+            else:
+                out.append(separator)
+                _json_value(item, inner, out)
             separator = "," + inner
         out.append(newline + "]")
+    elif value is None or value is True or value is False:
+        out.append(_JSON_CONSTANTS[value])
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float:
+        out.append(_json_float(value))
     else:
-        raise _NotPlainJSON
+        raise _NotPlainJSON  # subclasses, other types: json's own rules apply
 
 
 def _json_float(value: float) -> str:
