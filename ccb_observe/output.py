@@ -220,6 +220,15 @@ def _last_scalar_keeps_line_breaks(data: Any) -> bool:
     return type(data) is str and _keeps_line_breaks(data)
 
 
+# Reading back what we wrote (the checks): libyaml's parser gives the same data ten times faster.
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str) -> Any:
+    """`yaml.safe_load(text)`, by libyaml's parser when PyYAML has it."""
+    return yaml.load(text, Loader=YAML_LOADER)
+
+
 def to_json(data: Any) -> bytes:
     """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)` and a newline, byte for byte.
     With an indent the json module runs its pure-Python generators; the direct walk below writes

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Sequence
 
 from . import promql as q
 from .model.metrics import Metric
-from .model.conditions import GaugeCompare, GaugeRatioAbove, IncreaseAbove, QuantileAbove, RatioAbove
+from .model.conditions import RatioAbove
 from .model.slo import SLO, AvailabilityIndicator, BurnRateTier, LatencyIndicator, RatioIndicator
 from .naming import FINE_WINDOW, LONG_WINDOW
 from .promql import Matcher, Selector

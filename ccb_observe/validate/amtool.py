@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..compile.alertmanager import CONFIG, ROUTING_TESTS
+from ..output import read_yaml
 from ..promql import quote
 from .findings import Finding
 from .tools import Result, run_tool
@@ -39,7 +38,7 @@ def routing_findings(config: Path, tests_file: Path) -> list[Finding]:
     if not tests_file.is_file():
         return [Finding(str(tests_file), 0, "amtool", "routing tests missing", "run `ccb-observe generate`")]
     text = tests_file.read_text()
-    tests: list[dict[str, Any]] = (yaml.safe_load(text) or {}).get("tests", [])
+    tests: list[dict[str, Any]] = (read_yaml(text) or {}).get("tests", [])
     findings = []
     for test in tests:
         result = route_test(config, list(test["receivers"]), dict(test["labels"]))

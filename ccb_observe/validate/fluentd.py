@@ -15,6 +15,7 @@ from typing import Iterator, Mapping, Union
 
 import yaml
 
+from ..output import read_yaml
 from .findings import Finding
 
 CONF = "fluentd/fluent.conf"
@@ -484,7 +485,7 @@ def _configmap_findings(system_dir: Path, text: str) -> list[Finding]:
     if not path.is_file():
         return [Finding(str(path), 0, "fluentd/configmap", "missing beside fluent.conf", "regenerate with `make generate`")]
     try:
-        document = yaml.safe_load(path.read_text())
+        document = read_yaml(path.read_text())
         embedded = document["data"]["fluent.conf"]
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         return [Finding(str(path), 0, "fluentd/configmap", f"no data.fluent.conf: {exc}")]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import promql_parser
 import yaml
 
+from ..output import YAML_LOADER, read_yaml
 from .. import naming
 from ..durations import Duration
 from ..model import SLO, System
@@ -113,8 +114,8 @@ def read_rules(path: Path, shown_as: str) -> tuple[list[FileRule], list[Finding]
     """The rules of one file with their lines, or findings saying why the file is not a rule file."""
     try:
         text = path.read_text()
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=YAML_LOADER)
+        data = read_yaml(text)
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Finding(shown_as, 0, "lint/yaml", f"cannot read: {exc}", "make it a readable UTF-8 file")]
     except yaml.YAMLError as exc:

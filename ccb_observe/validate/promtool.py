@@ -18,13 +18,12 @@ def test_rules(files: Iterable[Path], cwd: Path | None = None) -> Result:
 
 def suite_cases(system_dir: Path) -> dict[str, list[str]]:
     """Alert name -> the names of the generated test cases that check it."""
-    import yaml
-
     from ..compile.promtool_tests import TESTS_DIR
+    from ..output import read_yaml
 
     cases: dict[str, list[str]] = {}
     for suite in sorted((system_dir / TESTS_DIR).glob("*.yml")):
-        for test in yaml.safe_load(suite.read_text())["tests"]:
+        for test in read_yaml(suite.read_text())["tests"]:
             for alertname in sorted({t["alertname"] for t in test.get("alert_rule_test", [])}):
                 cases.setdefault(alertname, []).append(test["name"])
     return cases

@@ -13,11 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..compile.scrape import CONFIG_PATH
 from ..model.scrape import KUBERNETES_ROLES
-from ..output import to_yaml
+from ..output import read_yaml, to_yaml
 from .findings import Finding
 from .tools import run_tool
 
@@ -50,7 +48,7 @@ def checks(system_dir: Path) -> list[Finding]:
     if not config_file.is_file():
         return [Finding(str(config_file), 0, CHECK, "prometheus.yml is missing", "run `ccb-observe generate`")]
     text = config_file.read_text()
-    config = yaml.safe_load(text)
+    config = read_yaml(text)
     findings = kubernetes_findings(config, config_file, text)
     return findings + promtool_findings(config, config_file)
 
