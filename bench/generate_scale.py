@@ -4,9 +4,10 @@ target and written into a temporary directory, as `ccb-observe generate` does.
     .venv/bin/python bench/generate_scale.py --slos 10000 --json
 
 The system: one service, a counter and a histogram per 100 SLOs (handlers tell SLOs apart), SLOs
-alternating ratio and latency indicators with the default burn-rate tiers, one team per 100 SLOs
-with its own receiver and route, one dependency whose outage inhibits a few SLOs, and one
-dashboard per 50 SLOs (an SLI stat and a burn-rate graph per SLO).
+alternating ratio and latency indicators with three burn-rate tiers each (the defaults' page-fast,
+page-slow and ticket-fast), one team per 100 SLOs with its own receiver and route, one dependency
+whose outage inhibits a few SLOs, and one dashboard per 50 SLOs (an SLI stat and a burn-rate graph
+per SLO).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from ccb_observe import promql as q
 from ccb_observe.compile import TARGETS, Compiler, compile_stream
-from ccb_observe.model import SLO, Alert, LatencyIndicator, Metric, RatioIndicator, System, counter, gauge, histogram
+from ccb_observe.model import DEFAULT_TIERS, SLO, Alert, LatencyIndicator, Metric, RatioIndicator, System, counter, gauge, histogram
 from ccb_observe.model.conditions import gauge_compare
 from ccb_observe.model.dashboards import Dashboard, Query, Row, Stat, TimeSeries, slo_query, threshold
 from ccb_observe.model.routing import Dependency, Routing, Slack, receiver, route
@@ -34,6 +35,7 @@ SLOS_PER_METRIC = 100
 SLOS_PER_TEAM = 100
 SLOS_PER_DASHBOARD = 50
 BUCKETS = ["0.05", "0.1", "0.25", "0.5", "1", "2.5", "5"]
+TIERS = DEFAULT_TIERS[:3]  # page-fast, page-slow, ticket-fast
 
 
 def team_of(i: int) -> str:
@@ -69,7 +71,7 @@ def synthetic_slo(i: int, requests: Metric, duration: Metric) -> SLO:
     else:
         indicator = RatioIndicator(total=requests(handler=handler), bad=requests(handler=handler, status=q.matches("5..")))
         objective = "99.9"
-    return SLO(f"slo-{i}", objective, indicator, f"Handler {handler} serves its users", team=team_of(i),
+    return SLO(f"slo-{i}", objective, indicator, f"Handler {handler} serves its users", team=team_of(i), tiers=TIERS,
                runbook_url=f"https://runbooks.example/slo-{i}")
 
 

@@ -150,7 +150,7 @@ the machine is shared with other work, whose load varies (load average {load_bef
 ## Generation at scale
 
 `bench/generate_scale.py --slos N --json` for N in {slos}: a synthetic System built through the
-public API (alternating ratio and latency SLOs with the four default burn-rate tiers, a counter and
+public API (alternating ratio and latency SLOs with three burn-rate tiers each, a counter and
 a histogram per 100 SLOs, one team, receiver and route per 100 SLOs, a dependency inhibiting five
 SLOs, one dashboard of 100 panels per 50 SLOs), every target compiled and its files written into a
 temporary directory as they come, as `generate` does (`compile_stream` into `write_tree`). Seconds

@@ -274,10 +274,13 @@ def plain_json(value: Any) -> Any:
     while hasattr(value, "to_json_data"):
         value = value.to_json_data()
     if isinstance(value, dict):
-        return {k: plain_json(v) for k, v in value.items() if v is not None}
+        return {k: v if type(v) in _LEAVES else plain_json(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
-        return [plain_json(v) for v in value]
+        return [v if type(v) in _LEAVES else plain_json(v) for v in value]
     return value
+
+
+_LEAVES = frozenset({str, int, float, bool})  # most values: kept as they are without a call
 
 
 def normalise_dashboard(data: JSON) -> JSON:

@@ -80,10 +80,18 @@ class LatencyIndicator:
         return (shortest, padded)
 
     def _bucket(self) -> Selector:
-        return Selector(self.histogram.metric + "_bucket", self.histogram.matchers).where(le=q.one_of(*self.le_values()))
+        # Kept on the instance: every window's rules read it, and a kept selector renders once.
+        bucket: Selector | None = self.__dict__.get("_bucket_selector")
+        if bucket is None:
+            bucket = Selector(self.histogram.metric + "_bucket", self.histogram.matchers).where(le=q.one_of(*self.le_values()))
+            self.__dict__["_bucket_selector"] = bucket  # not a field: never compared or hashed
+        return bucket
 
     def _count(self) -> Selector:
-        return Selector(self.histogram.metric + "_count", self.histogram.matchers)
+        count: Selector | None = self.__dict__.get("_count_selector")
+        if count is None:
+            count = self.__dict__["_count_selector"] = Selector(self.histogram.metric + "_count", self.histogram.matchers)
+        return count
 
     def total_events(self, window: Duration) -> Expr:
         return _events(self._count(), window)
