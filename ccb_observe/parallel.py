@@ -20,10 +20,16 @@ _job: Callable[[int], object] | None = None  # what the forked workers run (set 
 def workers(count: int, parallel_from: int | None = None) -> int:
     """How many processes share `count` items (heavy items may start sharing at fewer)."""
     wanted = os.environ.get("CCB_OBSERVE_WORKERS", "")
-    cores = int(wanted) if wanted.isdigit() and int(wanted) > 0 else len(os.sched_getaffinity(0))
+    cores = int(wanted) if wanted.isdigit() and int(wanted) > 0 else _cores()
     if count < (PARALLEL_FROM if parallel_from is None else parallel_from) or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(cores, 8))
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity where the platform says, else the machine's)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def map_indices(job: Callable[[int], T], count: int, parallel_from: int | None = None) -> list[T]:
