@@ -40,7 +40,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ccb_observe import naming
 from ccb_observe import promql as q
@@ -48,6 +48,7 @@ from ccb_observe.compile.rules import rule_files
 from ccb_observe.durations import Duration
 from ccb_observe.model import SLO, RatioIndicator, System, counter
 from ccb_observe.output import to_yaml
+from ccb_observe.promql import Expr
 from ccb_observe.validate.tools import find_tool
 
 DAY = 86400
@@ -213,27 +214,31 @@ def _alerts(prefix: str, svc: str) -> list[dict[str, Any]]:
 
 
 def sloth(svcs: list[Service]) -> dict[str, list[dict[str, Any]]]:
-    files = {}
-    for svc in svcs:
-        labels = {"service": svc.name}
-        rules = [{"record": f"sloth:error_ratio:{w}", "expr": _sloth_ratio(svc.name, w).render(), "labels": labels} for w in WINDOWS]
-        five = q.selector("sloth:error_ratio:5m", service=svc.name)
-        mean = q.sum_over_time(five["30d"]) / q.count_over_time(five["30d"])
-        rules.append({"record": "sloth:error_ratio:30d", "expr": mean.render(), "labels": labels})
-        rules += _alerts("sloth", svc.name)
-        files[f"sloth-{svc.name}.rules.yml"] = [{"name": f"sloth-{svc.name}", "rules": rules}]
-    return files
+    """30d as the mean of the 5m ratios, as Sloth records it."""
+    def mean_of_ratios(svc: str) -> Expr:
+        five = q.selector("sloth:error_ratio:5m", service=svc)
+        return q.sum_over_time(five["30d"]) / q.count_over_time(five["30d"])
+
+    return _rate_ratio_set("sloth", svcs, mean_of_ratios)
 
 
 def raw(svcs: list[Service]) -> dict[str, list[dict[str, Any]]]:
+    """30d as the ratio of the counters' increase over 30 days."""
+    def increase_ratio(svc: str) -> Expr:
+        return q.sum_(q.increase(requests(svc, code="500")["30d"])) / q.sum_(q.increase(requests(svc)["30d"]))
+
+    return _rate_ratio_set("raw", svcs, increase_ratio)
+
+
+def _rate_ratio_set(prefix: str, svcs: list[Service], thirty_days: Callable[[str], Expr]) -> dict[str, list[dict[str, Any]]]:
+    """Every window a `rate` ratio, 30d as `thirty_days` says, and the tier alerts: one file per service."""
     files = {}
     for svc in svcs:
         labels = {"service": svc.name}
-        rules = [{"record": f"raw:error_ratio:{w}", "expr": _sloth_ratio(svc.name, w).render(), "labels": labels} for w in WINDOWS]
-        increase = q.sum_(q.increase(requests(svc.name, code="500")["30d"])) / q.sum_(q.increase(requests(svc.name)["30d"]))
-        rules.append({"record": "raw:error_ratio:30d", "expr": increase.render(), "labels": labels})
-        rules += _alerts("raw", svc.name)
-        files[f"raw-{svc.name}.rules.yml"] = [{"name": f"raw-{svc.name}", "rules": rules}]
+        rules = [{"record": f"{prefix}:error_ratio:{w}", "expr": _sloth_ratio(svc.name, w).render(), "labels": labels} for w in WINDOWS]
+        rules.append({"record": f"{prefix}:error_ratio:30d", "expr": thirty_days(svc.name).render(), "labels": labels})
+        rules += _alerts(prefix, svc.name)
+        files[f"{prefix}-{svc.name}.rules.yml"] = [{"name": f"{prefix}-{svc.name}", "rules": rules}]
     return files
 
 

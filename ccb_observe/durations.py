@@ -16,7 +16,7 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("s", 1),
 )
 _UNIT_SECONDS = dict(_UNITS)
-_DURATION_RE = re.compile(r"^(?:\d+[ywdhms])+$")
+_DURATION_RE = re.compile(r"(?:\d+[ywdhms])+")
 _PART_RE = re.compile(r"(\d+)([ywdhms])")
 
 
@@ -28,7 +28,7 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> "Duration":
-        if not _DURATION_RE.match(text):
+        if not _DURATION_RE.fullmatch(text):  # `$` would let a trailing newline through
             raise ValueError(f"not a Prometheus duration: {text!r} (write e.g. 30s, 5m, 1h, 30d)")
         total = sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART_RE.findall(text))
         if total <= 0:

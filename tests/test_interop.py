@@ -587,3 +587,19 @@ def test_unrecognised_event_queries_stay_raw_and_compile(tmp_path: Path, promtoo
     assert _promtool_accepts(system_dir, promtool) == 1
     text = (tmp_path / "defs" / "spec.py").read_text()
     assert "RawIndicator(" in text and "raw('sum(rate(jobs_failed_total[5m])) + sum(rate(jobs_timeout_total[5m]))')" in text
+
+
+def test_rule_text_ending_in_a_kept_blank_line_embeds_cleanly(seed) -> None:
+    """An alert whose last annotation is a `|+` block: its group's YAML alone ends with `...`,
+    which must not land between groups of the PrometheusRule or the Mimir namespace."""
+    import dataclasses
+
+    from ccb_observe.output import to_yaml
+
+    last = dataclasses.replace(seed.alerts[-1], description="Something is wrong.\n\n", runbook_url="")
+    system = dataclasses.replace(seed, alerts=(*seed.alerts[:-1], last))
+    mimir = kubernetes.mimir_namespace(system)
+    assert mimir == to_yaml({"namespace": system.name, "groups": kubernetes.plain_groups(system)})
+    assert yaml.safe_load(mimir)["groups"][0]["rules"][-1]["annotations"]["description"] == "Something is wrong.\n\n"
+    for name, text in kubernetes.prometheus_rules(system).items():
+        assert text == to_yaml(yaml.safe_load(text)), name

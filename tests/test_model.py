@@ -172,3 +172,16 @@ def test_exact_decimals() -> None:
     assert [str(t.burn_factor(slo.period)) for t in slo.tiers] == ["14.4", "6", "3", "1"]
     four_weeks = error_slo(period="28d")
     assert str(four_weeks.tiers[0].burn_factor(four_weeks.period)) == "13.44"
+
+
+def test_bad_numbers_in_helpers_name_the_definition() -> None:
+    from ccb_observe.durations import Duration
+    from ccb_observe.model import histogram
+    from ccb_observe.model.kpi import target
+
+    with pytest.raises(DefinitionError, match=r"test_model\.py:\d+: metric 'x_seconds': buckets must be a number, got 'abc'"):
+        histogram("x_seconds", "Latency.", ["0.1", "abc"])
+    with pytest.raises(DefinitionError, match=r"test_model\.py:\d+: target > 'ten': the value must be a number"):
+        target(">", "ten")
+    with pytest.raises(ValueError, match="not a Prometheus duration"):
+        Duration.parse("5m\n")

@@ -173,3 +173,24 @@ def test_a_different_objective_or_guard_gets_its_own_suite() -> None:
 
 def test_the_seed_slos_each_have_their_own_suite(seed: System) -> None:
     assert suite_owners(seed) == {s.name: s.name for s in seed.slos}
+
+
+def test_ccb_observe_test_reports_each_alert_and_the_shared_suites(tmp_path: Path, promtool: str) -> None:
+    from click.testing import CliRunner
+
+    from ccb_observe.cli import main
+
+    module = tmp_path / "shop.py"
+    module.write_text(
+        "from ccb_observe import SLO, RatioIndicator, System, counter\n"
+        "from ccb_observe.promql import matches\n"
+        "requests = counter('shop_requests_total', 'Requests.', ['route', 'code'])\n"
+        "SHOP = System('shop', metrics=(requests,), slos=tuple(\n"
+        "    SLO(f'route-{i}', '99.9', RatioIndicator(total=requests(route=f'/r{i}'), bad=requests(route=f'/r{i}', code=matches('5..'))),\n"
+        "        f'Route /r{i} answers') for i in range(3)))\n"
+    )
+    result = CliRunner().invoke(main, ["test", "--definitions", str(module)])
+    assert result.exit_code == 0, result.output
+    assert "system shop" in result.output
+    assert re.search(r"ok +Route0BudgetBurn: (\d+)/\1 cases pass", result.output), result.output
+    assert "2 SLO(s) proven by the suite of an SLO whose rules are theirs up to names and selectors" in result.output

@@ -86,7 +86,9 @@ def _render_groups(system: System) -> dict[str, tuple[bytes, ...]]:
 
 
 def _texts(groups: list[Group]) -> tuple[bytes, ...]:
-    return tuple(to_yaml([g], header=False) for g in groups)
+    # A group ending in a `|+` block gets PyYAML's end-of-document marker; between groups that
+    # marker would end the document early (and it is not what the whole list writes).
+    return tuple(to_yaml([g], header=False).removesuffix(b"...\n") for g in groups)
 
 
 def file_services(system: System) -> dict[str, str | None]:
@@ -95,7 +97,7 @@ def file_services(system: System) -> dict[str, str | None]:
     if system.kpis:
         services[KPI_RULES_FILE] = system.service  # kpi_group labels every record with it
     if system.alerts:
-        found = {rule["labels"]["service"] for rule in alert_group(system)["rules"]}
+        found = {a.service or system.service for a in system.alerts}  # `service` is reserved: no label overrides it
         services[ALERT_RULES_FILE] = found.pop() if len(found) == 1 else None
     return services
 

@@ -221,7 +221,10 @@ def _v1_indicator(sli: Node, objective: Node, catalog: CatalogBuilder, named: di
         op = objective.text("op")
         if op not in BAD_WHEN:
             raise objective.get("op").fail(f"op is one of {', '.join(BAD_WHEN)}")
-        value = q.to_decimal(objective.text("value"))
+        try:
+            value = q.to_decimal(objective.text("value"))
+        except ArithmeticError:
+            raise objective.get("value").fail("value must be a number") from None
         return threshold_indicator(q.raw(text), BAD_WHEN[op], value)
     raise sli.fail("unsupported SLI kind: give a ratioMetric or a thresholdMetric")
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from ..durations import Duration, DurationLike
-from ..errors import UNKNOWN, DefinitionError, Location
+from ..errors import UNKNOWN, DefinitionError, Location, caller_location
 from ..naming import is_slug, kpi_series
 from ..promql import Expr
 from .base import Number, decimal_of, defined_here, duration_of, set_field
@@ -32,7 +32,7 @@ def target(op: Comparison, value: Number) -> Target:
     """A KPI target: `target(">", 10)`."""
     if op not in (">", ">=", "<", "<="):
         raise ValueError(f"a target compares with >, >=, < or <=, not {op!r}")
-    return Target(op, Decimal(str(value)) if not isinstance(value, Decimal) else value)
+    return Target(op, decimal_of(caller_location(), f"target {op} {value!r}", value, "the value"))
 
 
 @dataclass(frozen=True)

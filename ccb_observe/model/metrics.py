@@ -112,9 +112,10 @@ def gauge(name: str, help: str, labels: Sequence[str] = (), unit: str = "", sour
 
 def histogram(name: str, help: str, buckets: Iterable[Number], labels: Sequence[str] = (), unit: str = "", source: str = "") -> Metric:
     """A classic histogram with these bucket upper bounds (a latency SLO's threshold is one of them)."""
+    where = caller_location()
     return Metric(
         name, MetricType.HISTOGRAM, help, unit, tuple(labels),
-        tuple(to_decimal(b) for b in buckets), source=source, defined_at=caller_location(),
+        tuple(decimal_of(where, f"metric {name!r}", b, "buckets") for b in buckets), source=source, defined_at=where,
     )
 
 
