@@ -420,7 +420,6 @@ _FUNCTIONS: dict[str, tuple[tuple[ValueKind, ...], ValueKind]] = {
     "vector": (("scalar",), "vector"),
 }
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase", "resets"})
-KNOWN_FUNCTIONS = frozenset(_FUNCTIONS)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from ccb_observe.compile import compile_all
 from ccb_observe.loader import load_systems
 from ccb_observe.model import System
 from ccb_observe.output import Output
+from ccb_observe.validate.tools import INSTALL_HINT
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-INSTALL = "apt-get install -y prometheus prometheus-alertmanager logrotate ruby"
 
 
 def require_tool(name: str) -> str:
@@ -24,7 +24,7 @@ def require_tool(name: str) -> str:
     try:
         return find_tool(name)
     except ToolMissing as exc:
-        pytest.fail(f"{exc}. Install with: {INSTALL}")
+        pytest.fail(f"{exc}. Install with: {INSTALL_HINT}")
 
 
 @pytest.fixture(scope="session")

@@ -212,11 +212,11 @@ def _notification(labels: dict[str, str], annotations: dict[str, str]) -> dict:
             "commonLabels": labels, "commonAnnotations": annotations, "externalURL": "http://alertmanager"}
 
 
-def _render(generated: Path, tmp_path: Path, data: dict, text: str) -> str:
+def _render(amtool: str, generated: Path, tmp_path: Path, data: dict, text: str) -> str:
     data_file = tmp_path / "data.json"
     data_file.write_text(json.dumps(data))
     glob = str(am_dir(generated) / am.TEMPLATES_DIR / "*.tmpl")
-    result = subprocess.run([os.environ.get("AMTOOL", "amtool"), "template", "render", f"--template.glob={glob}",
+    result = subprocess.run([amtool, "template", "render", f"--template.glob={glob}",
                              f"--template.data={data_file}", f"--template.text={text}"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -231,14 +231,14 @@ def test_slack_message_shows_slo_burn_rate_budget_and_links(amtool: str, generat
         "dashboard_url": "https://grafana.claude-code-bot.example/d/ccb-slo-overview",
     }
     name = "ccb.claude-code-bot."
-    text = _render(generated_copy, tmp_path, _notification(row["labels"], annotations),
+    text = _render(amtool, generated_copy, tmp_path, _notification(row["labels"], annotations),
                    '{{ template "' + name + 'title" . }}\n{{ template "' + name + 'text" . }}')
     assert text.startswith("[FIRING:1] ErrorRateBudgetBurn (SLO error-rate) P0")
     assert "Burn rate: 14.4x the sustainable rate (page-fast: over 1h and 5m)" in text
     assert "Error budget left: 42%." in text and "error-rate: burning {{ fast }}" in text
     assert "Runbook: https://runbooks.claude-code-bot.example/error-rate" in text
     assert "Dashboard: https://grafana.claude-code-bot.example/d/ccb-slo-overview" in text
-    severity = _render(generated_copy, tmp_path, _notification(row["labels"], annotations), '{{ template "' + name + 'pagerduty.severity" . }}')
+    severity = _render(amtool, generated_copy, tmp_path, _notification(row["labels"], annotations), '{{ template "' + name + 'pagerduty.severity" . }}')
     assert severity == "critical"
 
 

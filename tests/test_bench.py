@@ -47,6 +47,7 @@ def test_rule_eval_reports_a_short_span() -> None:
         # Service 0 is idle: it has no SLI, and no set may invent one.
         assert measured["idle_services"]["svc-0"] in ("absent", "nan"), name
     assert result["cost_vs_sloth"]["sloth"] == 1.0
+    assert all(_finite(result["cost_vs_sloth"][n]) and result["cost_vs_sloth"][n] > 0 for n in ("ours", "raw")), result["cost_vs_sloth"]
     # Ours never yields NaN: an idle service is no data.
     ours = result["sets"]["ours"]
     assert ours["nan"] == 0 and ours["idle_services"]["svc-0"] == "absent" and _finite(ours["sli_30d_mean_abs_rel_error"])

@@ -462,7 +462,7 @@ def test_every_source_reaches_an_output_and_every_filter_a_source() -> None:
         small_pipeline(filters=(Redact("kubernetes.**"),))
     containers = TailSource("c", paths=("/var/log/containers/*.log",), pos_file="/p.pos", tag="kubernetes.*")
     assert containers.sample_tag == "kubernetes.var.log.containers.x.log"
-    assert small_pipeline(sources=(containers,), outputs=(StdoutOutput("kubernetes.**"),))
+    assert small_pipeline(sources=(containers,), outputs=(StdoutOutput("kubernetes.**"),)).sources == (containers,)
 
 
 def test_redaction_stays_linear_on_long_lines(seed_patterns: list[tuple[str, str]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +57,8 @@ def test_error_names_the_line_of_the_definition() -> None:
     error = assert_refused(lambda: error_slo(objective=100), "strictly between 0 and 100")
     line = int(str(error).split(":")[1])
     assert 0 < line < 200
+    source = Path(__file__).read_text().splitlines()
+    assert source[line - 1].strip() == "return SLO(**fields)  # type: ignore[arg-type]", "the SLO(...) call is the definition named"
 
 
 @pytest.mark.parametrize("objective", [100, 100.5, 0, -1])

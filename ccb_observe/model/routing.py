@@ -342,10 +342,6 @@ class Routing:
             if r.name not in used:
                 raise DefinitionError(r.defined_at, f"receiver {r.name!r}", "no route sends alerts to it: route to it or remove it")
 
-    @property
-    def receiver_map(self) -> dict[str, Receiver]:
-        return {r.name: r for r in self.receivers}
-
     def check_names(self, alerts: set[str], slos: set[str]) -> None:
         """Dependencies name alerts and SLOs of the system they belong to."""
         for dep in self.dependencies:

@@ -9,7 +9,7 @@ from typing import Any
 from ..compile.alertmanager import CONFIG, ROUTING_TESTS
 from ..output import read_yaml
 from ..promql import quote
-from .findings import Finding
+from .findings import Finding, line_of
 from .tools import Result, run_tool
 
 
@@ -45,13 +45,8 @@ def routing_findings(config: Path, tests_file: Path) -> list[Finding]:
         if not result.ok:
             got = result.stdout.strip().splitlines()[0] if result.stdout.strip() else result.output
             findings.append(Finding(
-                str(tests_file), _line_of(text, f"- alert: {test['alert']}\n"), "amtool",
+                str(tests_file), line_of(text, f"- alert: {test['alert']}\n"), "amtool",
                 f"{test['alert']} is routed to {got}, the model says {','.join(test['receivers'])}",
                 "regenerate, or fix the routes in the definitions",
             ))
     return findings
-
-
-def _line_of(text: str, needle: str) -> int:
-    at = text.find(needle)
-    return text.count("\n", 0, at) + 1 if at >= 0 else 0

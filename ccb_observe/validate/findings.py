@@ -26,3 +26,9 @@ class Finding:
 
 # A check reads one system's generated folder (generated/<system>/) and reports what is wrong.
 Check = Callable[[Path], list[Finding]]
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line where `needle` (which may span lines) first starts in `text`; 0 if nowhere."""
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 0

@@ -285,9 +285,6 @@ class Plugin:
     required: frozenset[str] = frozenset()
     sections: Mapping[str, bool] = field(default_factory=dict)  # section name -> required
 
-    def kind(self, param: str) -> str | None:
-        return self.params.get(param)
-
 
 def _params(text: str) -> dict[str, str]:
     """'name:kind name2' -> {name: kind}; the kind defaults to string."""
@@ -373,8 +370,7 @@ CATALOG: dict[tuple[str, str], Plugin] = {
     ("buffer", "memory"): Plugin(_BUFFER_COMMON),
 }
 TOP_LEVEL = ("source", "filter", "match")
-TYPED_SECTIONS = ("parse", "buffer", "format")
-FREE_SECTIONS = ("record",)  # any field name is a key
+TYPED_SECTIONS = ("parse", "buffer", "format")  # any other section (`record`) takes free keys
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ..errors import ToolMissing
 from ..model import System
 from ..output import Output, stale_files
 from . import amtool, dashboards, fluentd, logrotate, scrape
-from .findings import Check, Finding
+from .findings import Check, Finding, line_of
 from .lint import lint_system_dir, read_rules
 from .promtool import check_rules, test_rules
 
@@ -83,20 +83,13 @@ def _test_suite(system_dir: Path, suite: Path) -> list[Finding]:
     if not result.ok:
         for block in _failed_blocks(result.stderr) or [result.output]:
             name = re.search(r"name: (.+?),", block)
-            line = _line_containing(suite, f"name: {name[1]}") if name else 0
+            line = line_of(suite.read_text(), f"name: {name[1]}") if name else 0
             findings.append(Finding(str(suite), line, "promtool/test-rules", " ".join(block.split()), "the rules no longer behave as the suite expects: fix the rules or regenerate"))
     return findings
 
 
 def _failed_blocks(stderr: str) -> list[str]:
     return [b.strip() for b in stderr.split("FAILED:")[1:] if b.strip()]
-
-
-def _line_containing(path: Path, text: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if text in line:
-            return number
-    return 0
 
 
 # ---------------------------------------------------------------- the registry

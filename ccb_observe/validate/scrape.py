@@ -16,7 +16,7 @@ from typing import Any
 from ..compile.scrape import CONFIG_PATH
 from ..model.scrape import KUBERNETES_ROLES
 from ..output import read_yaml, to_yaml
-from .findings import Finding
+from .findings import Finding, line_of
 from .tools import run_tool
 
 # kubernetes_sd_config fields (Prometheus configuration reference, 2.42).
@@ -57,7 +57,7 @@ def kubernetes_findings(config: dict[str, Any], config_file: Path, text: str) ->
     findings: list[Finding] = []
     for job in config.get("scrape_configs") or []:
         name = job.get("job_name", "?")
-        line = _line_of(text, f"job_name: {name}")
+        line = line_of(text, f"job_name: {name}")
 
         def found(message: str, fix: str) -> None:
             findings.append(Finding(str(config_file), line, "kubernetes-sd", f"job {name!r}: {message}", fix))
@@ -119,10 +119,3 @@ def without_kubernetes_sd(config: dict[str, Any], targets_file: str) -> dict[str
             job["file_sd_configs"] = [{"files": [targets_file]}]
         jobs.append(job)
     return {**config, "scrape_configs": jobs}
-
-
-def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return 0
