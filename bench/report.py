@@ -152,7 +152,7 @@ the machine is shared with other work, whose load varies (load average {load_bef
 `bench/generate_scale.py --slos N --json` for N in {slos}: a synthetic System built through the
 public API (alternating ratio and latency SLOs with three burn-rate tiers each, a counter and
 a histogram per 100 SLOs, one team, receiver and route per 100 SLOs, a dependency inhibiting five
-SLOs, one dashboard of 100 panels per 50 SLOs), every target compiled and its files written into a
+SLOs, one dashboard per 50 SLOs: a row, an SLI stat and a burn-rate graph per SLO), every target compiled and its files written into a
 temporary directory as they come, as `generate` does (`compile_stream` into `write_tree`). Seconds
 are wall time of the whole; "write s" is what is left once the model and the compilers are counted.
 
@@ -172,14 +172,16 @@ counted in both.
 - `rules` leads: about thirty rules per SLO, each a PromQL tree built, checked and rendered by the
   typed builder, then written by our own block-YAML emitter (byte-identical to PyYAML's, which it
   replaced on this data; tests fuzz the two against each other). It is spread over the cores.
-- `grafana`: the synthetic system has one dashboard of 100 panels per 50 SLOs plus the SLO overview
-  (in pages of 25 SLOs): 600 dashboards and 70,000 panels at 10,000 SLOs, each built as grafanalib
+- `grafana`: the synthetic system has one dashboard per 50 SLOs plus the SLO overview (in pages of
+  25 SLOs): 600 dashboards at 10,000 SLOs (200 and 400 pages), each built as grafanalib
   objects, turned into plain data, normalised and written as indented JSON (our own walk, the same
   bytes as `json.dumps`, whose indented encoder is pure Python), in forked workers from 100
   dashboards.
-- The work is CPU: at 10,000 SLOs the targets add up to about twice their wall time (two cores),
-  so the remaining way to 10 s is less work per rule and per panel, not more parallelism. Writing
-  480 MB costs about 2.4 s on this disk; it runs on its own thread beside the compilers.
+- The work is CPU: at 10,000 SLOs, rules and grafana take about 1.6× longer in one process
+  (`CCB_OBSERVE_WORKERS=1`: 7.6 s and 6.8 s, measured apart) than on two cores, so the remaining
+  way to 10 s is less work per rule and per panel, not more parallelism. Writing
+  files is bound by the disk (a plain write of 486 MB took 2.4 s here); it runs on its own thread
+  beside the compilers.
 - The cyclic garbage collector is paused while compiling: it rescanned the large model again and
   again (5,000 SLOs: 14.8 s → 12.8 s).
 - `promtool-tests` is no longer a cost: SLOs whose rule files are one template (the same text with

@@ -324,7 +324,7 @@ def stale_files(output: Files, directory: Path) -> list[str]:
         produced.add(name)
         if _read(directory / name) != content:
             stale.append(name)
-    return sorted(stale + [n for n in _tree_names(directory) if n not in produced])
+    return sorted(stale + _no_longer_produced(directory, produced))
 
 
 def _read(path: Path) -> bytes | None:
@@ -334,10 +334,12 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _tree_names(directory: Path) -> list[str]:
+def _no_longer_produced(directory: Path, produced: set[str]) -> list[str]:
+    """Files in `directory` that are not among `produced`: a tree replaced by it loses them."""
     if not directory.is_dir():
         return []
-    return [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()]
+    names = (p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+    return [n for n in names if n not in produced]
 
 
 class Written(NamedTuple):
@@ -359,7 +361,7 @@ def write_tree(output: Files, directory: Path) -> Written:
         for name, content in _items(output):
             writer.put(name, content)
         produced, changed = writer.finish()
-        changed += [n for n in _tree_names(directory) if n not in produced]
+        changed += _no_longer_produced(directory, produced)
         if directory.exists() and changed:
             retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
             os.rename(directory, retired / directory.name)

@@ -214,11 +214,12 @@ def pieces(pipeline: LogPipeline) -> list[tuple[Location, str, Directive]]:
 def config_tree(pipeline: LogPipeline) -> Directive:
     """The checked tree: a parameter the plugin does not know, or a missing required one, is a
     DefinitionError naming the definition."""
-    for where, what, directive in pieces(pipeline):
+    parts = pieces(pipeline)
+    for where, what, directive in parts:
         found = problems(root(directive))
         if found:
             raise DefinitionError(where, what, f"fluentd would reject {found[0]}")
-    return root(*(directive for _, _, directive in pieces(pipeline)))
+    return root(*(directive for _, _, directive in parts))
 
 
 def configmap(system: System, pipeline: LogPipeline, text: str) -> dict[str, object]:
